@@ -1,0 +1,170 @@
+"""The result file of SPEC §3 as pydantic types, plus table/CSV views."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:  # pandas is imported lazily: `roadmap --help` must stay fast
+    import pandas as pd
+
+Status = Literal["optimal", "feasible", "infeasible", "unknown"]
+RESULT_FORMAT = "roadmap-result/v1"
+METRIC_NAMES = (
+    "makespan", "weighted_completion", "peak_exposure", "excluded_value", "phase_imbalance"
+)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ScenarioRef(_Model):
+    name: str
+    sha256: str
+
+
+class Metrics(_Model):
+    makespan: int
+    weighted_completion: int
+    peak_exposure: int
+    excluded_value: int
+    phase_imbalance: int
+
+
+class ObjectiveEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    metric: str
+    value: int | None
+    bound: int | None
+    weight: int | None = None
+
+    def model_dump_spec(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"metric": self.metric, "value": self.value, "bound": self.bound}
+        if self.weight is not None:
+            out["weight"] = self.weight
+        return out
+
+
+class SolverInfo(_Model):
+    name: str = "ortools-cp-sat"
+    version: str
+    wall_time_s: float
+    workers: int
+    seed: int
+    time_limit_s: float | None
+
+
+class PhaseWindow(_Model):
+    id: str
+    start: int
+    end: int
+
+
+class ScheduleEntry(_Model):
+    id: str
+    party: str
+    present: bool
+    start: int | None
+    end: int | None
+    phase: str | None
+    verified: int | None
+
+
+class Demand(BaseModel):
+    """One concession-level demand in a conflict (SPEC §3)."""
+
+    model_config = ConfigDict(extra="forbid")
+    field: str
+    concession: str | None = None
+    phase: str | None = None
+    resource: str | None = None
+
+    def spec_dict(self) -> dict[str, str]:
+        out = {k: v for k, v in (("concession", self.concession), ("phase", self.phase),
+                                 ("resource", self.resource)) if v is not None}
+        out["field"] = self.field
+        return out
+
+
+class Conflict(_Model):
+    rules: list[str]
+    demands: list[Demand]
+    concessions: list[str]
+    message: str
+    # Human sentences, one per element, and numeric relaxations (issue 3).
+    explanations: list[str] = Field(default_factory=list)
+    suggestions: list[dict[str, Any]] = Field(default_factory=list)
+
+    def spec_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "rules": list(self.rules),
+            "demands": [d.spec_dict() for d in self.demands],
+            "concessions": list(self.concessions),
+            "message": self.message,
+        }
+        if self.explanations:
+            out["explanations"] = list(self.explanations)
+        if self.suggestions:
+            out["suggestions"] = list(self.suggestions)
+        return out
+
+
+class Result(_Model):
+    format: Literal["roadmap-result/v1"] = RESULT_FORMAT
+    scenario: ScenarioRef
+    status: Status
+    metrics: Metrics | None
+    objective: list[ObjectiveEntry]
+    solver: SolverInfo
+    phases: list[PhaseWindow]
+    schedule: list[ScheduleEntry]
+    exposure: dict[str, list[tuple[int, int]]]
+    conflict: Conflict | None = None
+
+    # -- serialisation ------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The exact SPEC §3 JSON object."""
+        return {
+            "format": self.format,
+            "scenario": self.scenario.model_dump(),
+            "status": self.status,
+            "metrics": self.metrics.model_dump() if self.metrics else None,
+            "objective": [o.model_dump_spec() for o in self.objective],
+            "solver": self.solver.model_dump(),
+            "phases": [p.model_dump() for p in self.phases],
+            "schedule": [s.model_dump() for s in self.schedule],
+            "exposure": {p: [[t, lv] for t, lv in pts] for p, pts in self.exposure.items()},
+            "conflict": self.conflict.spec_dict() if self.conflict else None,
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Result:
+        return cls.model_validate(data)
+
+    @classmethod
+    def from_json(cls, text: str) -> Result:
+        return cls.model_validate(json.loads(text))
+
+    @property
+    def solved(self) -> bool:
+        return self.status in ("optimal", "feasible")
+
+    # -- tabular views -------------------------------------------------------
+    def to_frame(self) -> pd.DataFrame:
+        """One row per concession: id, party, present, start, end, phase, verified."""
+        import pandas as pd
+
+        rows = [s.model_dump() for s in self.schedule]
+        frame = pd.DataFrame(rows, columns=list(ScheduleEntry.model_fields))
+        for col in ("start", "end", "verified"):
+            frame[col] = frame[col].astype("Int64")
+        return frame
+
+    def to_csv(self) -> str:
+        return str(self.to_frame().to_csv(index=False))

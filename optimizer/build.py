@@ -1,0 +1,154 @@
+"""Scenario -> CP-SAT model: variables, windows, phases and resources.
+
+Rules are added by the encoders in ``optimizer.rules`` (one module per kind)
+and objective terms by ``optimizer.metrics_cp``. With ``explain=True`` every
+concession-level demand and every rule sits behind its own literal so that
+``optimizer.explain`` can look for a minimal conflicting set.
+"""
+
+from __future__ import annotations
+
+from ortools.sat.python import cp_model
+
+from models.scenario import Scenario
+from optimizer.handles import ConcessionVars, Handles
+from optimizer.rules import ENCODERS
+from optimizer.semantics import derive_all
+
+
+def relaxed_horizon(sc: Scenario) -> int:
+    """A bound no relaxed schedule needs to pass (explain mode only)."""
+    derived = derive_all(sc)
+    lags = sum(abs(r.min_lag) + abs(r.max_lag or 0) for r in sc.rules if r.kind == "precedence")
+    vlag = max((d.lag or 0) for d in derived.values())
+    total = sc.horizon + sum(c.max_duration for c in sc.concessions) + lags + vlag + 1
+    total += sum(p.min_length for p in sc.phases)
+    return int(min(total, 4 * 10**9))
+
+
+def build(sc: Scenario, *, explain: bool = False) -> Handles:
+    model = cp_model.CpModel()
+    h = Handles(
+        scenario=sc, model=model, derived=derive_all(sc),
+        horizon_ub=relaxed_horizon(sc) if explain else sc.horizon, explain=explain,
+    )
+    _phases(h)
+    for c in sc.concessions:
+        _concession(h, c)
+    _resources(h)
+    for rule in sc.rules:
+        if rule.enabled:
+            ENCODERS[rule.kind](h, rule, h.rule_enforcement(rule.id))
+    return h
+
+
+def _phases(h: Handles) -> None:
+    sc, m = h.scenario, h.model
+    phases = sc.effective_phases
+    h.phase_ids = [p.id for p in phases]
+    h.boundaries = [0]
+    ub = h.horizon_ub
+    for k, ph in enumerate(phases):
+        b = m.new_int_var(0, ub, f"B{k + 1}")
+        prev = h.boundaries[-1]
+        m.add(b >= prev)
+        if ph.min_length > 0:
+            m.add(b - prev >= ph.min_length).only_enforce_if(
+                h.demand(("phase", ph.id, "min_length")))
+        if ph.max_length is not None:
+            m.add(b - prev <= ph.max_length).only_enforce_if(
+                h.demand(("phase", ph.id, "max_length")))
+        h.boundaries.append(b)
+    if h.explain:
+        m.add(h.boundaries[-1] <= sc.horizon).only_enforce_if(h.demand(("horizon",)))
+
+
+def _concession(h: Handles, c) -> None:  # type: ignore[no-untyped-def]
+    sc, m = h.scenario, h.model
+    cid = c.id
+    dmin, dmax = c.min_duration, c.max_duration
+    latest = c.latest_end if c.latest_end is not None else sc.horizon
+    required = not c.optional and not h.explain
+
+    if h.explain:
+        lo, hi = 0, h.horizon_ub
+    else:
+        lo, hi = c.earliest_start, min(latest - dmin, sc.horizon - 1)
+        if c.start is not None:
+            lo = hi = c.start
+    start = m.new_int_var(lo, hi, f"s:{cid}")
+    present = m.new_constant(1) if required else m.new_bool_var(f"x:{cid}")
+    if h.explain and not c.optional:
+        m.add(present == 1).only_enforce_if(h.demand(("concession", cid, "required")))
+
+    end: cp_model.LinearExprT
+    if dmin == dmax:
+        duration: cp_model.LinearExprT = dmin
+        end = start + dmin
+        if required:
+            interval = m.new_fixed_size_interval_var(start, dmin, f"i:{cid}")
+        else:
+            interval = m.new_optional_fixed_size_interval_var(start, dmin, present, f"i:{cid}")
+    else:
+        duration = m.new_int_var(dmin, dmax, f"d:{cid}")
+        end = m.new_int_var(lo + dmin, hi + dmax, f"e:{cid}")
+        if required:
+            interval = m.new_interval_var(start, duration, end, f"i:{cid}")
+        else:
+            interval = m.new_optional_interval_var(start, duration, end, present, f"i:{cid}")
+    if not required and dmin != dmax:
+        # An absent optional interval leaves end unconstrained; tie it anyway so
+        # the variable stays meaningful in hints and read-back.
+        m.add(end == start + duration).only_enforce_if(~present)
+
+    if h.explain:
+        m.add(start >= c.earliest_start).only_enforce_if(
+            h.demand(("concession", cid, "earliest_start")))
+        if c.latest_end is not None:
+            m.add(end <= c.latest_end).only_enforce_if(h.demand(("concession", cid, "latest_end")))
+        m.add(end <= sc.horizon).only_enforce_if(h.demand(("horizon",)) + [present])
+        if c.start is not None:
+            m.add(start == c.start).only_enforce_if(h.demand(("concession", cid, "start")))
+
+    # Phase membership by start time (SPEC §2.1).
+    allowed = set(c.phases) if c.phases is not None else None
+    lits: list[cp_model.LinearExprT] = []
+    b = h.boundaries
+    if len(h.phase_ids) == 1 and (allowed is None or h.phase_ids[0] in allowed):
+        lits = [present]
+        m.add(start <= b[1] - 1).only_enforce_if(h.when_present_lit(present, required))
+    else:
+        for k, pid in enumerate(h.phase_ids):
+            if allowed is not None and pid not in allowed and not h.explain:
+                lits.append(m.new_constant(0))
+                continue
+            y = m.new_bool_var(f"y:{cid}:{pid}")
+            if allowed is not None and pid not in allowed:
+                m.add(y == 0).only_enforce_if(h.demand(("concession", cid, "phases")))
+            if k > 0:
+                m.add(start >= b[k]).only_enforce_if(y)
+            m.add(start <= b[k + 1] - 1).only_enforce_if(y)
+            lits.append(y)
+        m.add(sum(lits) == present)
+    h.conc[cid] = ConcessionVars(
+        present=present, start=start, duration=duration, end=end, interval=interval,
+        required=required, phase_lits=lits,
+    )
+
+
+def _resources(h: Handles) -> None:
+    sc, m = h.scenario, h.model
+    for r in sc.resources:
+        users = [(h.conc[c.id].interval, c.uses[r.id]) for c in sc.concessions
+                 if c.uses.get(r.id, 0) > 0]
+        if not users:
+            continue
+        total = sum(d for _, d in users)
+        if total <= r.capacity:
+            continue
+        capacity: cp_model.LinearExprT = r.capacity
+        if h.explain:
+            cap = m.new_int_var(r.capacity, total, f"cap:{r.id}")
+            m.add(cap <= r.capacity).only_enforce_if(h.demand(("resource", r.id, "capacity")))
+            capacity = cap
+        m.add_cumulative([i for i, _ in users], [d for _, d in users], capacity)

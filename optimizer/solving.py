@@ -1,0 +1,285 @@
+"""The solve front door: staged (lexicographic) or weighted optimisation.
+
+``solve`` runs in the caller's thread; ``start_solve`` runs the same in a
+worker thread (CP-SAT releases the GIL) and returns a ``SolveHandle`` with a
+progress queue and a ``stop()`` that keeps the best schedule found so far.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import ortools
+from ortools.sat.python import cp_model
+
+from models.options import SolveOptions
+from models.result import ObjectiveEntry, Result, ScenarioRef, SolverInfo
+from models.scenario import Scenario
+from optimizer.build import build
+from optimizer.canonical import scenario_sha256
+from optimizer.handles import Handles
+from optimizer.metrics_cp import metric_expr
+from optimizer.readback import empty_result, read_result
+
+# A later lexicographic stage always gets at least this long: it starts from
+# the previous stage's complete solution as a hint, so it is feasible at once.
+MIN_STAGE_S = 0.1
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One progress event: a new solution or a stage change."""
+
+    stage: int
+    stages: int
+    metric: str
+    objective: float | None
+    bound: float | None
+    elapsed_s: float
+    solutions: int
+    event: str = "solution"   # solution | stage_start | stage_end
+
+
+class StopControl:
+    """Thread-safe stop flag that also interrupts the running CP-SAT search."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._solver: cp_model.CpSolver | None = None
+
+    @property
+    def stopped(self) -> bool:
+        return self._event.is_set()
+
+    def stop(self) -> None:
+        self._event.set()
+        with self._lock:
+            if self._solver is not None:
+                self._solver.stop_search()
+
+    def attach(self, solver: cp_model.CpSolver | None) -> None:
+        with self._lock:
+            self._solver = solver
+            if solver is not None and self._event.is_set():
+                solver.stop_search()
+
+
+class _Callback(cp_model.CpSolverSolutionCallback):
+    def __init__(self, report: Callable[[Progress], None], stage: int, stages: int,
+                 metric: str, t0: float) -> None:
+        super().__init__()
+        self._report, self._stage, self._stages = report, stage, stages
+        self._metric, self._t0, self._count = metric, t0, 0
+
+    def on_solution_callback(self) -> None:
+        self._count += 1
+        self._report(Progress(self._stage, self._stages, self._metric, self.objective_value,
+                              self.best_objective_bound, time.monotonic() - self._t0,
+                              self._count))
+
+
+def solver_version() -> str:
+    return str(ortools.__version__)
+
+
+def _stages(sc: Scenario, h: Handles) -> list[tuple[str, Any, int | None]]:
+    """(label, expression, weight) per optimisation stage."""
+    terms = sc.objective.terms
+    exprs = [metric_expr(h, t.metric, t.parties) for t in terms]
+    if sc.objective.mode == "weighted":
+        return [("weighted_sum", sum(t.weight * e for t, e in zip(terms, exprs, strict=True)),
+                 None)]
+    return [(t.metric, e, None) for t, e in zip(terms, exprs, strict=True)]
+
+
+def _int_bound(x: float) -> int:
+    return int(math.ceil(x - 1e-6))
+
+
+def solve(scenario: Scenario, options: SolveOptions | None = None, *,
+          on_progress: Callable[[Progress], None] | None = None,
+          control: StopControl | None = None, explain_infeasible: bool = True) -> Result:
+    """Solve a scenario to an optimal (or best found) phased schedule."""
+    opts = options or SolveOptions()
+    control = control or StopControl()
+    t0 = time.monotonic()
+    deadline = t0 + opts.time_limit_s
+    sha = scenario_sha256(scenario)
+    report = on_progress or (lambda _p: None)
+
+    h = build(scenario)
+    stages = _stages(scenario, h)
+    m = h.model
+    values: list[int] | None = None           # full solution vector of the last success
+    best_solver: cp_model.CpSolver | None = None
+    stage_results: list[tuple[int | None, int | None, bool]] = []  # (value, bound, optimal)
+    all_optimal = True
+    infeasible = False
+
+    for k, (label, expr, _) in enumerate(stages):
+        if control.stopped and values is not None:
+            all_optimal = False
+            break
+        remaining = deadline - time.monotonic()
+        if k > 0:
+            remaining = max(remaining, MIN_STAGE_S)
+        elif remaining <= 0:
+            break
+        m.clear_objective()
+        if isinstance(expr, int):
+            m.minimize(0)
+        else:
+            m.minimize(expr)
+        if values is not None:
+            m.clear_hints()
+            proto = m.proto
+            proto.solution_hint.vars.extend(range(len(values)))
+            proto.solution_hint.values.extend(values)
+        solver = cp_model.CpSolver()
+        p = solver.parameters
+        p.max_time_in_seconds = remaining
+        p.num_workers = opts.workers
+        p.random_seed = opts.seed
+        p.log_search_progress = opts.log
+        if opts.workers == 1:
+            p.interleave_search = False
+        control.attach(solver)
+        report(Progress(k, len(stages), label, None, None, time.monotonic() - t0, 0,
+                        "stage_start"))
+        status = solver.solve(m, _Callback(report, k, len(stages), label, t0))
+        control.attach(None)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            values = list(solver.response_proto.solution)
+            best_solver = solver
+            value = round(solver.objective_value)
+            optimal = status == cp_model.OPTIMAL
+            bound = value if optimal else _int_bound(solver.best_objective_bound)
+            stage_results.append((value, bound, optimal))
+            all_optimal &= optimal
+            report(Progress(k, len(stages), label, float(value), float(bound),
+                            time.monotonic() - t0, 0, "stage_end"))
+            if not isinstance(expr, int):
+                # Keep this stage at (or below) its best value for the next ones.
+                m.add(expr <= value)
+        elif status == cp_model.INFEASIBLE and values is None:
+            infeasible = True
+            break
+        elif status == cp_model.MODEL_INVALID:
+            raise RuntimeError(f"internal error: invalid CP-SAT model: {m.validate()}")
+        else:
+            all_optimal = False
+            stage_results.append((None, None, False))
+            if values is None:
+                break
+    wall = time.monotonic() - t0
+    info = SolverInfo(version=solver_version(), wall_time_s=round(wall, 3), workers=opts.workers,
+                      seed=opts.seed, time_limit_s=opts.time_limit_s)
+    ref = ScenarioRef(name=scenario.name, sha256=sha)
+    if values is None:
+        status_name = "infeasible" if infeasible else "unknown"
+        result = empty_result(ref, info, status_name)
+        if infeasible and explain_infeasible:
+            from optimizer.explain import find_conflict
+
+            result.conflict = find_conflict(scenario, deadline=max(deadline, time.monotonic() + 5))
+        return result
+    if control.stopped and len(stage_results) < len(stages):
+        all_optimal = False
+    assert best_solver is not None
+    evaluator = best_solver
+    result = read_result(h, lambda e: int(evaluator.value(e)), ref, info, "optimal" if all_optimal else "feasible")
+    _fill_objective(scenario, result, stage_results)
+    return result
+
+
+def _fill_objective(sc: Scenario, result: Result,
+                    stage_results: list[tuple[int | None, int | None, bool]]) -> None:
+    metrics = result.metrics
+    assert metrics is not None
+    terms = sc.objective.terms
+    from optimizer.evaluate import term_value
+
+    placed = result_placements(result, sc)
+    from optimizer.semantics import derive_all
+
+    derived = derive_all(sc)
+    entries: list[ObjectiveEntry] = []
+    if sc.objective.mode == "weighted":
+        total = 0
+        for t in terms:
+            v = term_value(sc, placed, t.metric, t.parties, derived)
+            total += t.weight * v
+            entries.append(ObjectiveEntry(metric=t.metric, value=v, bound=None, weight=t.weight))
+        bound = stage_results[0][1] if stage_results else None
+        entries.append(ObjectiveEntry(metric="weighted_sum", value=total, bound=bound))
+    else:
+        for k, t in enumerate(terms):
+            v = term_value(sc, placed, t.metric, t.parties, derived)
+            bound = stage_results[k][1] if k < len(stage_results) else None
+            entries.append(ObjectiveEntry(metric=t.metric, value=v, bound=bound))
+    result.objective = entries
+
+
+def result_placements(result: Result, sc: Scenario) -> dict[str, Any]:
+    from optimizer.evaluate import Placed
+
+    index = {p.id: k for k, p in enumerate(result.phases)}
+    return {
+        s.id: Placed(s.start, s.end, index.get(s.phase or "", 0))
+        for s in result.schedule
+        if s.present and s.start is not None and s.end is not None
+    }
+
+
+class SolveHandle:
+    """A solve running in a worker thread."""
+
+    def __init__(self, scenario: Scenario, options: SolveOptions | None = None) -> None:
+        self.progress: queue.Queue[Progress] = queue.Queue()
+        self.control = StopControl()
+        self._result: Result | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run, args=(scenario, options), name="roadmap-solve", daemon=True)
+        self._thread.start()
+
+    def _run(self, scenario: Scenario, options: SolveOptions | None) -> None:
+        try:
+            self._result = solve(scenario, options, on_progress=self.progress.put,
+                                 control=self.control)
+        except BaseException as exc:  # surfaced to the caller in result()
+            self._error = exc
+
+    def stop(self) -> None:
+        self.control.stop()
+
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
+    def result(self, timeout: float | None = None) -> Result:
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            raise TimeoutError("solve still running")
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
+
+    def drain(self) -> list[Progress]:
+        out: list[Progress] = []
+        while True:
+            try:
+                out.append(self.progress.get_nowait())
+            except queue.Empty:
+                return out
+
+
+def start_solve(scenario: Scenario, options: SolveOptions | None = None) -> SolveHandle:
+    return SolveHandle(scenario, options)
