@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -47,12 +48,18 @@ class Progress:
 
 
 class StopControl:
-    """Thread-safe stop flag that also interrupts the running CP-SAT search."""
+    """Thread-safe stop flag that also interrupts the running CP-SAT search.
+
+    CP-SAT aborts the process if ``stop_search`` reaches it before its search
+    has started, so the solver is only interrupted once it has logged its
+    first line (``running``); a stop requested earlier is applied right then.
+    """
 
     def __init__(self) -> None:
         self._event = threading.Event()
         self._lock = threading.Lock()
         self._solver: cp_model.CpSolver | None = None
+        self._running = False
 
     @property
     def stopped(self) -> bool:
@@ -61,14 +68,21 @@ class StopControl:
     def stop(self) -> None:
         self._event.set()
         with self._lock:
-            if self._solver is not None:
+            if self._solver is not None and self._running:
                 self._solver.stop_search()
 
     def attach(self, solver: cp_model.CpSolver | None) -> None:
         with self._lock:
             self._solver = solver
-            if solver is not None and self._event.is_set():
-                solver.stop_search()
+            self._running = False
+
+    def mark_running(self) -> None:
+        with self._lock:
+            if self._running or self._solver is None:
+                return
+            self._running = True
+            if self._event.is_set():
+                self._solver.stop_search()
 
 
 class _Callback(cp_model.CpSolverSolutionCallback):
@@ -83,6 +97,15 @@ class _Callback(cp_model.CpSolverSolutionCallback):
         self._report(Progress(self._stage, self._stages, self._metric, self.objective_value,
                               self.best_objective_bound, time.monotonic() - self._t0,
                               self._count))
+
+
+def _log_sink(control: StopControl, echo: bool) -> Callable[[str], None]:
+    def sink(line: str) -> None:
+        control.mark_running()
+        if echo:
+            print(line, file=sys.stderr)
+
+    return sink
 
 
 def solver_version() -> str:
@@ -147,7 +170,13 @@ def solve(scenario: Scenario, options: SolveOptions | None = None, *,
         p.max_time_in_seconds = remaining
         p.num_workers = opts.workers
         p.random_seed = opts.seed
-        p.log_search_progress = opts.log
+        # Logging is always on, to the callback: its first line tells the stop
+        # control that the search is running (see StopControl).
+        p.log_search_progress = True
+        # Our own handlers turn SIGINT into a clean stop; CP-SAT's would abort.
+        p.catch_sigint_signal = False
+        p.log_to_stdout = False
+        solver.log_callback = _log_sink(control, opts.log)
         if opts.workers == 1:
             p.interleave_search = False
         control.attach(solver)
