@@ -246,7 +246,11 @@ def _message(sc: Scenario, keys: list[Key], minimal: bool, alone: bool,
     if not alone:
         text += (" This is not the only conflict: the roadmap stays infeasible until the "
                  "others are resolved too.")
-    fixes = [s["change"] for s in suggestions if s["action"] == "relax"][:3]
+    # Fixes that make the whole roadmap feasible first; others only lift this conflict.
+    relax = [s for s in suggestions if s["action"] == "relax"]
+    relax.sort(key=lambda s: s.get("resolves") != "scenario")
+    fixes = [s["change"] + ("" if s.get("resolves") == "scenario" else
+                            " (lifts this conflict only)") for s in relax][:3]
     if fixes:
         text += " Smallest fixes: " + "; ".join(fixes) + "."
     return text

@@ -92,11 +92,14 @@ def render(console: Console, sc: Scenario, result: Result) -> None:
         items = c.explanations or ([f"rule {r}" for r in c.rules]
                                    + [str(d.spec_dict()) for d in c.demands])
         for line in items:
-            console.print(f"  • {line}")
+            console.print(f"  • {line}", markup=False)
         if c.suggestions:
-            console.print(Text("Smallest relaxations that restore feasibility:", style="bold"))
-            for s in c.suggestions:
-                console.print(f"  → {s.get('change', s)}")
+            console.print(Text("Smallest changes (each found by re-solving):", style="bold"))
+            ordered = sorted(c.suggestions, key=lambda s: s.get("resolves") != "scenario")
+            for s in ordered:
+                note = "" if s.get("resolves") == "scenario" else \
+                    "  (lifts this conflict; another remains)"
+                console.print(f"  → {s.get('change', s)}{note}", markup=False)
         elif c.message:
             console.print(c.message)
     elif result.status == "unknown":
