@@ -393,6 +393,9 @@ def pareto_command(
     workers: Annotated[int, typer.Option("--workers", "-w", min=1, max=64)] = 1,
     seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
     fmt: Annotated[CompareFmt, typer.Option("--format", "-f")] = CompareFmt.table,
+    parties: Annotated[str | None, typer.Option(
+        "--parties", help="Comma-separated parties for peak_exposure, e.g. US,DPRK "
+        "(default: all parties).")] = None,
 ) -> None:
     """The trade-off curve of two metrics (epsilon-constraint); points saved in the store."""
     from models import ScenarioError, SolveOptions
@@ -411,7 +414,8 @@ def pareto_command(
     opts = SolveOptions(time_limit_s=time_limit, workers=workers, seed=seed)
     try:
         with _TermAsInterrupt():
-            front = pareto(sc, x, y, options=opts, store=store,
+            chosen = [q.strip() for q in parties.split(",") if q.strip()] if parties else None
+            front = pareto(sc, x, y, options=opts, store=store, parties=chosen,
                            on_point=lambda p: err.print(f"point: {x}={p.x} {y}={p.y} "
                                                         f"({p.status})", markup=False))
     except KeyboardInterrupt:

@@ -115,19 +115,30 @@ def _unique_id(sc: Scenario, stem: str) -> str:
     return rid
 
 
-def with_objective(sc: Scenario, y: str, x: str) -> Scenario:
+def _term(metric: str, parties: list[str] | None) -> dict[str, Any]:
+    term: dict[str, Any] = {"metric": metric}
+    if parties and metric == "peak_exposure":
+        term["parties"] = list(parties)
+    return term
+
+
+def with_objective(sc: Scenario, y: str, x: str, parties: list[str] | None = None) -> Scenario:
     data = sc.canonical_dict()
-    data["objective"] = {"mode": "lexicographic", "terms": [{"metric": y}, {"metric": x}]}
+    data["objective"] = {"mode": "lexicographic",
+                         "terms": [_term(y, parties), _term(x, parties)]}
     return parse_scenario(data, sc.name)
 
 
-def capped(sc: Scenario, x: str, cap: int) -> Scenario | None:
+def capped(sc: Scenario, x: str, cap: int, parties: list[str] | None = None) -> Scenario | None:
     """``sc`` with ``x <= cap`` as scenario rules; None when no schedule can meet it."""
     data = sc.canonical_dict()
     rules: list[dict[str, Any]] = data["rules"]  # type: ignore[assignment]
     if x == "peak_exposure":
-        rules.append({"id": _unique_id(sc, "pareto_cap"), "kind": "exposure", "max": cap,
-                      "text": f"Pareto cap: peak exposure <= {cap}"})
+        rule: dict[str, Any] = {"id": _unique_id(sc, "pareto_cap"), "kind": "exposure",
+                                "max": cap, "text": f"Pareto cap: peak exposure <= {cap}"}
+        if parties:
+            rule["parties"] = list(parties)
+        rules.append(rule)
     elif x == "phase_imbalance":
         rules.append({"id": _unique_id(sc, "pareto_cap"), "kind": "phase_balance",
                       "tolerance": cap, "text": f"Pareto cap: phase imbalance <= {cap}"})
@@ -169,11 +180,19 @@ def check_metrics(x: str, y: str) -> None:
 def pareto(scenario: Scenario, x: str = "makespan", y: str = "peak_exposure", *,
            options: SolveOptions | None = None, store: RunStore | None = None,
            on_point: Callable[[ParetoPoint], None] | None = None,
-           max_points: int = MAX_POINTS) -> ParetoFront:
-    """The Pareto front of (x, y), both minimised; each point saved in ``store`` if given."""
+           max_points: int = MAX_POINTS, parties: list[str] | None = None) -> ParetoFront:
+    """The Pareto front of (x, y), both minimised; each point saved in ``store`` if given.
+
+    ``parties`` narrows peak_exposure (as x or y) to those parties, e.g. the
+    two negotiating sides when observers such as the UNSC are uncapped.
+    """
     check_metrics(x, y)
+    for pid in parties or []:
+        if pid not in scenario.party_ids:
+            raise ScenarioError("unknown party", path="parties", value=pid,
+                                file="<command line>")
     opts = options or SolveOptions(workers=1)
-    base = with_objective(scenario, y, x)
+    base = with_objective(scenario, y, x, parties)
     front = ParetoFront(x, y)
     cap: int | None = None
     current: Scenario | None = base
@@ -182,15 +201,17 @@ def pareto(scenario: Scenario, x: str = "makespan", y: str = "peak_exposure", *,
         front.solves += 1
         if not result.solved or result.metrics is None:
             break
-        values = result.metrics.model_dump()
-        point = ParetoPoint(values[x], values[y], cap, result.status, run_id, result, current)
+        # The objective entries are y then x, each over the requested parties.
+        vy, vx = (entry.value for entry in result.objective[:2])
+        assert vx is not None and vy is not None
+        point = ParetoPoint(vx, vy, cap, result.status, run_id, result, current)
         front.points.append(point)
         if on_point is not None:
             on_point(point)
         if point.x == 0:
             break
         cap = point.x - 1
-        current = capped(base, x, cap)
+        current = capped(base, x, cap, parties)
     front.points = _non_dominated(front.points)
     return front
 

@@ -140,3 +140,21 @@ def test_roadmap_pareto_cli(tmp_path: Path):
     assert res.exit_code == 2
     res = runner.invoke(app, ["pareto", str(f), "--out", str(tmp_path / "c.gif")])
     assert res.exit_code == 2 and "Traceback" not in res.output
+
+
+def test_parties_narrow_peak_exposure_to_the_named_sides() -> None:
+    """An observer C that gives up 40 at time 0 flattens the all-party front at 40;
+    narrowed to A and B, each point's y is the peak of A's and B's curves alone."""
+    text = SMALL.replace("parties: [{id: A}, {id: B}]", "parties: [{id: A}, {id: B}, {id: C}]")
+    # C gives up 40 at time 0, before anything of A or B can be verified.
+    text = text.replace("rules:", "  - {id: c1, party: C, duration: 1, value: {A: 0}, cost: 40,"
+                        " reversibility: irreversible, verification: public, start: 0}\nrules:")
+    sc = loads_scenario(text)
+    narrowed = pareto(sc, "makespan", "peak_exposure", options=OPTS, parties=["A", "B"])
+    for point in narrowed.points:
+        assert_valid(point.scenario, point.result)
+        curves = point.result.exposure
+        assert point.y == max(level for p in ("A", "B") for _, level in curves[p])
+    everyone = pareto(sc, "makespan", "peak_exposure", options=OPTS)
+    assert {p.y for p in everyone.points} == {40}
+    assert max(p.y for p in narrowed.points) < 40
