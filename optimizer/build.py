@@ -48,6 +48,12 @@ def _phases(h: Handles) -> None:
     h.phase_ids = [p.id for p in phases]
     h.boundaries = [0]
     ub = h.horizon_ub
+    if _free_single_phase(h):
+        # Nothing constrains the one phase's end: every start is already below
+        # the horizon, so no variable or per-concession link is needed (the
+        # reported end is tidied to the makespan on read-back).
+        h.boundaries.append(sc.horizon)
+        return
     for k, ph in enumerate(phases):
         b = m.new_int_var(0, ub, f"B{k + 1}")
         prev = h.boundaries[-1]
@@ -61,6 +67,14 @@ def _phases(h: Handles) -> None:
         h.boundaries.append(b)
     if h.explain:
         m.add(h.boundaries[-1] <= sc.horizon).only_enforce_if(h.demand(("horizon",)))
+
+
+def _free_single_phase(h: Handles) -> bool:
+    phases = h.scenario.effective_phases
+    if h.explain or len(phases) != 1:
+        return False
+    ph, horizon = phases[0], h.scenario.horizon
+    return ph.min_length <= horizon and (ph.max_length is None or ph.max_length >= horizon)
 
 
 def _concession(h: Handles, c) -> None:  # type: ignore[no-untyped-def]
@@ -106,7 +120,7 @@ def _concession(h: Handles, c) -> None:  # type: ignore[no-untyped-def]
             h.demand(("concession", cid, "earliest_start")))
         if c.latest_end is not None:
             m.add(end <= c.latest_end).only_enforce_if(h.demand(("concession", cid, "latest_end")))
-        m.add(end <= sc.horizon).only_enforce_if(h.demand(("horizon",)) + [present])
+        m.add(end <= sc.horizon).only_enforce_if([*h.demand(("horizon",)), present])
         if c.start is not None:
             m.add(start == c.start).only_enforce_if(h.demand(("concession", cid, "start")))
 
@@ -116,7 +130,8 @@ def _concession(h: Handles, c) -> None:  # type: ignore[no-untyped-def]
     b = h.boundaries
     if len(h.phase_ids) == 1 and (allowed is None or h.phase_ids[0] in allowed):
         lits = [present]
-        m.add(start <= b[1] - 1).only_enforce_if(h.when_present_lit(present, required))
+        if not isinstance(b[1], int):
+            m.add(start <= b[1] - 1).only_enforce_if(h.when_present_lit(present, required))
     else:
         for k, pid in enumerate(h.phase_ids):
             if allowed is not None and pid not in allowed and not h.explain:

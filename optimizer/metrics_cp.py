@@ -11,7 +11,7 @@ from itertools import permutations
 from typing import Any
 
 from optimizer.handles import Handles, LinearExpr
-from optimizer.rules.exposure import levels
+from optimizer.rules.exposure import levels, limit, use_pairwise
 from optimizer.rules.phase_balance import delivered
 
 
@@ -33,6 +33,16 @@ def _makespan(h: Handles, _: list[str] | None) -> LinearExpr:
     ms = m.new_int_var(lo, h.horizon_ub + _max_dur(h), "makespan")
     for cid, v in h.conc.items():
         m.add(ms >= v.end).only_enforce_if(h.when_present(cid))
+    # Redundant energy bound per resource: everything runs inside [0, makespan],
+    # so capacity * makespan covers the work. CP-SAT cannot prove makespan
+    # optimal on a shared resource without it (e.g. 14 jobs on capacity 2:
+    # bound 5 after 20 s with one worker; proven at once with it).
+    for r in h.scenario.resources:
+        energy = [c.uses[r.id] * c.min_duration * h.conc[c.id].present
+                  for c in h.scenario.concessions
+                  if c.uses.get(r.id, 0) > 0 and c.min_duration > 0]
+        if energy and r.capacity > 0 and not h.explain:
+            m.add(r.capacity * ms >= sum(energy))
     return ms
 
 
@@ -62,6 +72,10 @@ def _peak_exposure(h: Handles, parties: list[str] | None) -> LinearExpr:
     chosen = parties or h.scenario.party_ids
     bound = sum(d.risk for d in h.derived.values())
     peak = m.new_int_var(0, max(bound, 0), "peak_exposure:" + ",".join(chosen))
+    if not use_pairwise(h):
+        for p in chosen:
+            m.add(peak >= limit(h, p))
+        return peak
     for p in chosen:
         for cid, level in levels(h, p):
             m.add(peak >= level).only_enforce_if(h.when_present(cid))

@@ -81,3 +81,20 @@ def test_optional_long_item_left_out() -> None:
     r = solve_checked(scenario([c("a", 9, optional=True), c("b", 1, "B")]))
     assert r.metrics is not None and r.metrics.makespan == 1
     assert r.metrics.excluded_value == 0   # value 0: nothing of value is lost
+
+
+def test_makespan_on_a_shared_resource_is_proven_with_one_worker() -> None:
+    """14 jobs of total duration 33 on a capacity-2 team: energy bound ceil(33/2) = 17,
+    and 17 is reachable, so the optimum must be *proven* (status optimal), not just found."""
+    durations = [1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4, 2, 1]
+    assert sum(durations) == 33
+    result = solve_checked({
+        "horizon": 40, "parties": [{"id": "A"}],
+        "resources": [{"id": "team", "capacity": 2}],
+        "concessions": [{"id": f"c{i}", "party": "A", "duration": d, "uses": {"team": 1}}
+                        for i, d in enumerate(durations)],
+        "objective": {"terms": [{"metric": "makespan"}]},
+    })
+    assert result.status == "optimal"
+    assert result.metrics is not None and result.metrics.makespan == 17
+    assert result.objective[0].bound == 17
