@@ -1,0 +1,213 @@
+"""The planner's path in a real browser (Playwright driving Debian's Chromium).
+
+Opens the app on the US-DPRK scenario, saves the seed roadmap, tightens the
+US and DPRK exposure caps from 8 to 7 (no roadmap exists), reads the
+conflict, applies the first single change the explainer found to make a
+roadmap possible, saves that roadmap and compares the two. Synchronisation
+is by Playwright's auto-retrying ``expect`` only.
+Screenshots go to tests/artifacts/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+START_TIMEOUT_S = 90
+SOLVE_MS = 120_000    # a solve plus, when infeasible, the conflict search
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
+    """Block on the health endpoint; urlopen's timeout paces the retries."""
+    import time
+
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            # Not listening yet: wait on the process instead of sleeping blindly.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=0.5)
+    raise RuntimeError("streamlit did not become healthy")
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    port = free_port()
+    env = dict(os.environ)
+    env.pop("ROADMAP_UI_SCENARIO", None)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log = open(ARTIFACTS / "streamlit.log", "wb")  # noqa: SIM115 -- closed in finally
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "ui" / "app.py"),
+         "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}/_stcore/health", proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=20)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def idle(page: Any, expect: Any, timeout: int = 30_000) -> None:
+    """Wait until no script run is in progress (stale copies of elements are gone)."""
+    expect(page.get_by_test_id("stApp")).to_have_attribute(
+        "data-test-script-state", "notRunning", timeout=timeout)
+
+
+def set_cap(page: Any, rule: str, value: int, expect: Any) -> None:
+    page.get_by_role("tab", name="Edit").click()
+    idle(page, expect)
+    cap = page.locator(f".st-key-rule-{rule}").get_by_label("Cap")
+    expect(cap).to_have_value("8")
+    cap.fill(str(value))
+    cap.press("Enter")
+    # The Roadmap tab flags the result as stale once the edit is committed.
+    expect(page.get_by_text("edited since this roadmap was solved")).to_be_attached()
+    idle(page, expect)
+
+
+def solved(page: Any, expect: Any) -> None:
+    """Wait for the solve to end and the roadmap to be drawn."""
+    expect(page.locator('[data-testid="stProgress"]')).to_have_count(0, timeout=SOLVE_MS)
+    idle(page, expect, SOLVE_MS)
+    page.get_by_role("tab", name="Roadmap").click()
+    expect(page.get_by_text("Optimal roadmap")).to_be_visible(timeout=SOLVE_MS)
+    expect(page.get_by_text("edited since this roadmap was solved")).to_have_count(0)
+    panel = page.locator('[data-testid="stTabPanel"]:visible')
+    charts = panel.locator('[data-testid="stVegaLiteChart"]')
+    expect(charts).to_have_count(2)  # the Gantt chart and the exposure charts
+    expect(charts.first.locator("canvas, svg").first).to_be_visible()
+    expect(charts.last.locator("canvas, svg").first).to_be_visible()
+
+
+def save(page: Any, name: str, expect: Any) -> None:
+    box = page.get_by_label("Save this roadmap for comparison as")
+    box.fill(name)
+    box.press("Enter")
+    page.get_by_role("button", name="Save run").click()
+    expect(page.get_by_text(f"Saved run '{name}'.")).to_be_visible()
+    idle(page, expect)
+
+
+def test_tighten_explain_relax_compare(server: str, browser: Any) -> None:
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.set_default_timeout(30_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        _planner_path(page, server, expect)
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True)
+        raise
+    assert not errors, errors
+    page.close()
+
+
+def _planner_path(page: Any, server: str, expect: Any) -> None:
+    page.goto(server)
+
+    # Open: the US-DPRK scenario, solved.
+    expect(page.get_by_role("heading", name="US-DPRK phased denuclearization roadmap")
+           ).to_be_visible(timeout=60_000)
+    solved(page, expect)
+    expect(page.locator('[data-testid="stMetric"]', has_text="Makespan")).to_contain_text("113")
+    page.screenshot(path=str(ARTIFACTS / "roadmap.png"))
+    page.screenshot(path=str(ARTIFACTS / "roadmap-full.png"), full_page=True)
+    save(page, "Seed", expect)
+    # More time for the search: it is also the conflict explainer's budget.
+    limit = page.get_by_label("Time limit (s)")
+    limit.fill("30")
+    limit.press("Enter")
+    expect(limit).to_have_value("30.00")
+    idle(page, expect)
+
+    # A tighter US cap (8 -> 7) still has a roadmap.
+    set_cap(page, "us_exposure_cap", 7, expect)
+    page.get_by_role("button", name="Solve", exact=True).click()
+    solved(page, expect)
+
+    # The DPRK cap at 7 too: no roadmap; the Explain tab lists the conflict.
+    set_cap(page, "dprk_exposure_cap", 7, expect)
+    page.get_by_role("button", name="Solve", exact=True).click()
+    expect(page.locator('[data-testid="stProgress"]')).to_have_count(0, timeout=SOLVE_MS)
+    idle(page, expect, SOLVE_MS)
+    page.get_by_role("tab", name="Explain").click()
+    expect(page.get_by_text("No roadmap satisfies all of these")).to_be_visible(
+        timeout=SOLVE_MS)
+    fixes = page.locator(".st-key-fixes")
+    expect(fixes.get_by_role("button", name="Apply").first).to_be_visible()
+    page.get_by_text("Show each position and how to relax it").click()
+    expect(page.locator(".st-key-conflict-rule-dprk_exposure_cap")).to_contain_text(
+        "The DPRK is never exposed")
+    page.screenshot(path=str(ARTIFACTS / "conflict.png"))
+
+    # Apply the first single change that the explainer found to make a roadmap possible.
+    fixes.get_by_role("button", name="Apply").first.click()
+    expect(page.get_by_text("Applied: ")).to_be_visible()
+    solved(page, expect)
+    save(page, "Both caps 7", expect)
+
+    # Compare the two feasible roadmaps side by side.
+    page.get_by_role("tab", name="Compare").click()
+    idle(page, expect)
+    panel = page.locator('[data-testid="stTabPanel"]:visible')
+    expect(panel.get_by_text("Roadmaps side by side")).to_be_visible()
+    expect(panel.locator('[data-testid="stVegaLiteChart"]')).to_have_count(3)
+    tables = panel.locator('[data-testid="stDataFrame"]')
+    expect(tables).to_have_count(2)  # the metrics and what moved
+    expect(panel.get_by_text("The schedules are identical")).to_have_count(0)
+    page.screenshot(path=str(ARTIFACTS / "compare.png"))
+    page.screenshot(path=str(ARTIFACTS / "compare-full.png"), full_page=True)

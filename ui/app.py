@@ -1,0 +1,58 @@
+"""Roadmap Optimizer's Streamlit app: `roadmap ui` or `streamlit run ui/app.py`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# `streamlit run ui/app.py` puts ui/ (not the project) on sys.path.
+_ROOT = str(Path(__file__).resolve().parents[1])
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+import streamlit as st  # noqa: E402
+
+st.set_page_config(page_title="Roadmap Optimizer", page_icon="🗺️", layout="wide",
+                   initial_sidebar_state="expanded")
+
+from ui import compare, editing, explain_view, roadmap_view, sidebar, solving  # noqa: E402
+from ui import state as app_state  # noqa: E402
+
+FLASH = {"error": st.error, "warning": st.warning, "info": st.info, "success": st.success}
+
+
+def main() -> None:
+    state = app_state.get()
+    solving.collect(state)
+    sidebar.render(state)
+    if state.auto_solve and not solving.running():
+        state.auto_solve = False
+        solving.start(state)
+    st.header(state.working.name, anchor=False)
+    # One fixed slot for messages and progress keeps the tabs at the same place
+    # in the page, so the open tab survives a rerun.
+    with st.container():
+        for level, message in state.flash:
+            FLASH.get(level, st.info)(message)
+        state.flash.clear()
+        if solving.running():
+            solving.progress_panel()
+    tabs = st.tabs(["Roadmap", "Edit", "Explain", "Compare"], key="main_tabs")
+    with tabs[0]:
+        roadmap_view.roadmap_tab(state)
+    with tabs[1]:
+        editing.edit_tab(state)
+    with tabs[2]:
+        explain_view.explain_tab(state)
+    with tabs[3]:
+        compare.compare_tab(state)
+
+
+try:
+    main()
+except Exception as exc:  # st.rerun/st.stop are BaseExceptions and pass through
+    # A planner sees one line, never a stack trace; the server log keeps the detail.
+    import logging
+
+    logging.getLogger("roadmap.ui").exception("internal error")
+    st.error(f"Internal error: {type(exc).__name__}: {exc}. Reload the page to start again.")

@@ -1,0 +1,114 @@
+"""The sidebar: pick or upload a scenario, solve options, the Solve button, downloads."""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+from models import ScenarioError, dumps_scenario, list_datasets, load_scenario, loads_scenario
+from models.loading import SUFFIXES
+from ui import solving
+from ui.state import AppState, load, modified, reset
+
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+UPLOAD_TYPES = ["yaml", "yml", "json", "toml"]
+
+
+def read_upload(name: str, data: bytes) -> tuple[object | None, str | None]:
+    """(scenario, None) or (None, message) for an uploaded file; never raises."""
+    kind = SUFFIXES.get(os.path.splitext(name)[1].lower())
+    if kind is None:
+        return None, f"{name}: unknown file type (expected .yaml, .yml, .json or .toml)"
+    if len(data) > MAX_UPLOAD_BYTES:
+        return None, (f"{name}: file is {len(data):,} bytes; the limit is "
+                      f"{MAX_UPLOAD_BYTES:,}")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return None, f"{name}: not UTF-8 text (byte {exc.start})"
+    if "\x00" in text:
+        return None, f"{name}: file contains NUL bytes (binary data?)"
+    try:
+        return loads_scenario(text, kind, name), None
+    except ScenarioError as err:
+        return None, str(err)
+
+
+def _uploaded(state: AppState, key: str) -> None:
+    file = st.session_state.get(key)
+    if file is None:
+        return
+    scenario, error = read_upload(file.name, file.getvalue())
+    if error is not None:
+        state.say("error", f"Upload rejected — {error}")
+        state.gen += 1  # clears the uploader so the same file can be fixed and retried
+        return
+    load(state, scenario, file.name)  # type: ignore[arg-type]
+    state.say("success", f"Loaded {file.name}.")
+
+
+def _picked(state: AppState, key: str) -> None:
+    name = st.session_state.get(key)
+    if not name or name == state.source:
+        # Re-picking the open scenario must not throw the planner's edits away.
+        return
+    try:
+        load(state, load_scenario(name), name)
+    except ScenarioError as err:
+        state.say("error", str(err))
+
+
+def _reset(state: AppState) -> None:
+    reset(state)
+    state.say("info", "Edits discarded: back to the scenario as loaded.")
+
+
+def scenario_box(state: AppState) -> None:
+    st.header("Scenario")
+    names = [p.stem for p in list_datasets()]
+    index = names.index(state.source) if state.source in names else None
+    key = state.key("dataset")
+    st.selectbox("Built-in scenario", names, index=index, key=key, on_change=_picked,
+                 args=(state, key), placeholder="Pick a built-in scenario")
+    key = state.key("upload")
+    st.file_uploader("…or upload YAML / JSON / TOML (max 2 MB)", type=UPLOAD_TYPES, key=key,
+                     on_change=_uploaded, args=(state, key), max_upload_size=2)
+    sc = state.working
+    badge = " (edited)" if modified(state) else ""
+    st.caption(f"**{sc.name}**{badge}  \n{len(sc.parties)} parties · "
+               f"{len(sc.concessions)} concessions · {len(sc.rules)} rules · "
+               f"horizon {sc.horizon} {sc.time_unit}s")
+    cols = st.columns(2)
+    cols[0].download_button("Scenario (YAML)", dumps_scenario(sc, "yaml"),
+                            f"{state.source.rsplit('.', 1)[0]}-edited.yaml", "application/x-yaml",
+                            key="dl_yaml", width="stretch")
+    cols[1].button("Reset edits", key="reset_edits", on_click=_reset, args=(state,),
+                   disabled=not modified(state), width="stretch")
+
+
+def _set_option(state: AppState, fld: str, key: str) -> None:
+    value = st.session_state.get(key)
+    if value is not None:
+        setattr(state, fld, float(value) if fld == "time_limit_s" else int(value))
+
+
+def solve_box(state: AppState) -> None:
+    st.header("Solve")
+    cols = st.columns(2)
+    with cols[0]:
+        st.number_input("Time limit (s)", min_value=0.5, max_value=600.0, step=1.0,
+                        value=state.time_limit_s, key="opt_time_limit",
+                        on_change=_set_option, args=(state, "time_limit_s", "opt_time_limit"))
+    with cols[1]:
+        st.number_input("Workers", min_value=1, max_value=max(1, os.cpu_count() or 1), step=1,
+                        value=state.workers, key="opt_workers",
+                        on_change=_set_option, args=(state, "workers", "opt_workers"))
+    st.button("Solve", type="primary", key="solve", on_click=solving.start, args=(state,),
+              width="stretch", disabled=solving.running())
+
+
+def render(state: AppState) -> None:
+    with st.sidebar:
+        scenario_box(state)
+        solve_box(state)

@@ -1,0 +1,145 @@
+"""The app's session state: a working copy of the scenario and what was solved.
+
+The loaded scenario (``original``) is never changed; every edit rebuilds the
+working copy through ``parse_scenario`` so the same validation as the CLI
+applies, and a rejected edit leaves the working copy as it was.
+
+Widgets are keyed with a *generation* number: when the working copy changes
+from outside a widget (a dataset is loaded, a suggestion applied, a table
+edit committed) the generation is bumped and every widget starts again from
+the working copy instead of from its stale browser-side value.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import streamlit as st
+
+from models import Result, Scenario, ScenarioError, SolveOptions, load_scenario, parse_scenario
+
+DEFAULT_DATASET = "us_dprk_2018"
+# A server-side override of the scenario the app opens on (tests, demos).
+SCENARIO_ENV = "ROADMAP_UI_SCENARIO"
+DEFAULT_TIME_LIMIT_S = 10.0
+
+
+@dataclass
+class SavedRun:
+    scenario: Scenario
+    result: Result
+
+
+@dataclass
+class AppState:
+    source: str
+    original: Scenario
+    working: Scenario
+    gen: int = 0
+    time_limit_s: float = DEFAULT_TIME_LIMIT_S
+    workers: int = 1
+    seed: int = 0
+    result: Result | None = None
+    result_scenario: Scenario | None = None
+    result_key: str | None = None
+    previous: Result | None = None
+    cache: dict[str, Result] = field(default_factory=dict)
+    runs: dict[str, SavedRun] = field(default_factory=dict)
+    flash: list[tuple[str, str]] = field(default_factory=list)
+    analysis: dict[str, Any] = field(default_factory=dict)   # binding reports by result key
+    auto_solve: bool = True
+
+    def options(self) -> SolveOptions:
+        return SolveOptions(time_limit_s=self.time_limit_s, workers=self.workers, seed=self.seed)
+
+    def key(self, name: str) -> str:
+        """A widget key tied to the current generation of the working copy."""
+        return f"g{self.gen}.{name}"
+
+    def say(self, level: str, message: str) -> None:
+        """Queue a message shown once at the top of the next run."""
+        self.flash.append((level, message))
+
+
+def _default_workers() -> int:
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def initial_scenario() -> tuple[str, Scenario]:
+    ref = os.environ.get(SCENARIO_ENV) or DEFAULT_DATASET
+    return ref, load_scenario(ref)
+
+
+def get() -> AppState:
+    """The session's state, created on first use."""
+    if "rm" not in st.session_state:
+        try:
+            ref, sc = initial_scenario()
+        except ScenarioError as err:
+            # The app must still open; show why the default did not load.
+            ref, sc = "built-in example", _fallback()
+            fresh = AppState(source=ref, original=sc, working=sc, workers=_default_workers())
+            fresh.say("error", str(err))
+            st.session_state["rm"] = fresh
+            return fresh
+        label = os.path.basename(ref)
+        st.session_state["rm"] = AppState(source=label, original=sc, working=sc,
+                                          workers=_default_workers())
+    state: AppState = st.session_state["rm"]
+    return state
+
+
+def _fallback() -> Scenario:
+    return parse_scenario({
+        "format": "roadmap/v1", "name": "Two-step example", "horizon": 12,
+        "parties": [{"id": "A"}, {"id": "B"}],
+        "concessions": [{"id": "a1", "party": "A", "duration": 2, "value": 3},
+                        {"id": "b1", "party": "B", "duration": 2, "value": 3}],
+    }, "<built-in example>")
+
+
+def load(state: AppState, scenario: Scenario, source: str) -> None:
+    """Replace the scenario being edited (a new dataset or upload)."""
+    state.original = scenario
+    state.working = scenario
+    state.source = source
+    state.gen += 1
+    state.auto_solve = True
+
+
+def reset(state: AppState) -> None:
+    state.working = state.original
+    state.gen += 1
+
+
+def as_dict(sc: Scenario) -> dict[str, Any]:
+    return sc.model_dump(mode="json", by_alias=True)
+
+
+def edit(state: AppState, change: Callable[[dict[str, Any]], None], *,
+         bump: bool = False) -> str | None:
+    """Apply ``change`` to a dict copy of the working scenario and re-validate.
+
+    Returns the error text when the edit is rejected (the working copy is then
+    unchanged and the widgets are reset to it), else None.
+    """
+    data = as_dict(state.working)
+    try:
+        change(data)
+        updated = parse_scenario(data, "edited scenario")
+    except (ValueError, TypeError, KeyError) as err:
+        # ScenarioError is a ValueError: the one-line message, never a traceback.
+        state.gen += 1
+        state.say("error", f"Edit not applied — {err}")
+        return str(err)
+    state.working = updated
+    if bump:
+        state.gen += 1
+    return None
+
+
+def modified(state: AppState) -> bool:
+    return state.working != state.original
