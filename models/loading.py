@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -105,19 +106,46 @@ def _parse_yaml(text: str, file: str) -> tuple[Any, yaml.Node | None]:
                     f"{MAX_EXPANDED_NODES:,} nodes; refusing to load it",
                     file=file,
                 )
-            data = loader.construct_document(node)
+            try:
+                data = loader.construct_document(node)
+            except (yaml.YAMLError, RecursionError, ScenarioError):
+                raise
+            except Exception as exc:
+                # The safe constructors of explicit tags fail on odd input with
+                # plain errors (`!!bool maybe` -> KeyError, `!!int abc` ->
+                # ValueError, Python's limit on digits in int()).
+                raise ScenarioError(_bad_scalar("YAML", exc), file=file) from None
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         problem = exc.problem or exc.context or "invalid YAML"
-        raise ScenarioError(f"YAML syntax error: {problem}", file=file, line=line) from None
+        raise ScenarioError(_one_line(f"YAML syntax error: {problem}"), file=file,
+                            line=line) from None
     except yaml.YAMLError as exc:
-        raise ScenarioError(f"YAML error: {exc}", file=file) from None
+        raise ScenarioError(_one_line(f"YAML error: {exc}"), file=file) from None
     except RecursionError:
         raise ScenarioError("YAML nesting is too deep", file=file) from None
     return data, node
+
+
+def _bad_scalar(kind: str, exc: Exception) -> str:
+    text = str(exc)
+    if "Exceeds the limit" in text and "digits" in text:
+        limit = sys.get_int_max_str_digits()
+        return f"{kind} error: a number is too long (more than {limit} digits)"
+    if not isinstance(exc, ValueError):
+        return (f"{kind} error: cannot read a value of an explicit tag "
+                "(such as !!bool or !!timestamp)")
+    return _one_line(f"{kind} error: cannot read a value: {text}")
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    """Escape control and unprintable characters so a message stays on one line."""
+    out = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
+                  for ch in text)
+    return out if len(out) <= limit else out[: limit - 3] + "..."
 
 
 def _parse(text: str, kind: str, file: str) -> tuple[Any, yaml.Node | None]:
@@ -127,9 +155,12 @@ def _parse(text: str, kind: str, file: str) -> tuple[Any, yaml.Node | None]:
         try:
             return json.loads(text), None
         except json.JSONDecodeError as exc:
-            raise ScenarioError(f"JSON syntax error: {exc.msg}", file=file, line=exc.lineno) from None
+            raise ScenarioError(f"JSON syntax error: {exc.msg}", file=file,
+                                line=exc.lineno) from None
         except RecursionError:
             raise ScenarioError("JSON nesting is too deep", file=file) from None
+        except ValueError as exc:
+            raise ScenarioError(_bad_scalar("JSON", exc), file=file) from None
     try:
         return tomllib.loads(text), None
     except tomllib.TOMLDecodeError as exc:
@@ -138,6 +169,8 @@ def _parse(text: str, kind: str, file: str) -> tuple[Any, yaml.Node | None]:
         raise ScenarioError(f"TOML syntax error: {msg}", file=file, line=line) from None
     except RecursionError:
         raise ScenarioError("TOML nesting is too deep", file=file) from None
+    except ValueError as exc:
+        raise ScenarioError(_bad_scalar("TOML", exc), file=file) from None
 
 
 # --------------------------------------------------------------------------
@@ -148,7 +181,9 @@ def format_path(loc: tuple[Any, ...]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + str(part)
+            # Keys come from the user's file: a newline or a megabyte in a key
+            # must not break the one-line message.
+            out += ("." if out else "") + _one_line(str(part), 60)
     return out
 
 
@@ -230,7 +265,7 @@ def _allowed_keys(loc: tuple[Any, ...], data: Any) -> set[str]:
     if head == "rules" and len(loc) >= 2 and isinstance(data, dict):
         try:
             kind = data["rules"][loc[1]]["kind"]
-            cls = {
+            cls: Any = {
                 "precedence": rules_mod.Precedence, "reciprocity": rules_mod.Reciprocity,
                 "together": rules_mod.Together, "exclusive": rules_mod.Exclusive,
                 "requires": rules_mod.Requires, "exposure": rules_mod.Exposure,
@@ -258,9 +293,9 @@ def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
                 if getattr(k, "value", None) == part:
                     nxt = v if part != loc[-1] else k
                     break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if 0 <= part < len(node.value):
-                nxt = node.value[part]
+        elif (isinstance(node, yaml.SequenceNode) and isinstance(part, int)
+              and 0 <= part < len(node.value)):
+            nxt = node.value[part]
         if nxt is None:
             break
         node = nxt
@@ -278,7 +313,7 @@ def _translate(exc: ValidationError, file: str, data: Any, node: yaml.Node | Non
             continue
         seen.add(path)
         parent = loc[:-1] if err["type"] == "extra_forbidden" else loc
-        msg = _message(err, loc, _allowed_keys(parent, data))
+        msg = _message(dict(err), loc, _allowed_keys(parent, data))
         value = err.get("input", ...) if err["type"] not in ("missing",) else ...
         if err["type"] == "extra_forbidden":
             value = ...
@@ -368,7 +403,8 @@ def dumps_scenario(scenario: Scenario, kind: str = "yaml") -> str:
     data = scenario.model_dump(mode="json", by_alias=True, exclude_defaults=True)
     data["format"] = scenario.format
     for c, cd in zip(scenario.concessions, data.get("concessions", []), strict=False):
-        cd.setdefault("duration", c.duration if isinstance(c.duration, int) else c.duration.model_dump())
+        cd.setdefault("duration",
+                      c.duration if isinstance(c.duration, int) else c.duration.model_dump())
     if kind == "json":
         return json.dumps(data, indent=2, ensure_ascii=False)
     if kind == "toml":

@@ -11,7 +11,15 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from models.errors import ScenarioError
-from models.rules import Exclusive, Exposure, PhaseBalance, Precedence, Reciprocity, Requires, Together
+from models.rules import (
+    Exclusive,
+    Exposure,
+    PhaseBalance,
+    Precedence,
+    Reciprocity,
+    Requires,
+    Together,
+)
 from models.scenario import Concession, Scenario
 
 
@@ -40,7 +48,8 @@ def validate_semantics(sc: Scenario) -> None:
     _dupes(sc.rules, "rules")
     phase_ids = {p.id for p in sc.effective_phases}
     capacity = {r.id: r.capacity for r in sc.resources}
-    cids = {c.id for c in sc.concessions}
+    by_id = {c.id: c for c in sc.concessions}
+    cids = set(by_id)
 
     if "none" in sc.verification_methods:
         raise ScenarioError("the method 'none' cannot be overridden",
@@ -64,7 +73,7 @@ def validate_semantics(sc: Scenario) -> None:
             _ref(rule.after, cids, f"{base}.after", "concession")
             if rule.max_lag is not None and rule.min_lag > rule.max_lag:
                 raise ScenarioError(f"min_lag {rule.min_lag} > max_lag {rule.max_lag}", path=base)
-            if rule.from_ == "verified" and sc.concession(rule.before).verification == "none":
+            if rule.from_ == "verified" and by_id[rule.before].verification == "none":
                 raise ScenarioError(
                     f"from: verified, but '{rule.before}' has verification: none "
                     "(it is never verified)", path=f"{base}.from", value="verified")
@@ -199,8 +208,8 @@ def positive_cycle(sc: Scenario) -> list[str]:
     index = {n: k for k, n in enumerate(nodes)}
     n = len(nodes)
     adj: list[list[tuple[int, int, str | None]]] = [[] for _ in range(n)]
-    for a, b, w, rid in edges:
-        adj[index[a]].append((index[b], w, rid))
+    for src, dst, w, rid in edges:
+        adj[index[src]].append((index[dst], w, rid))
     comp = _scc(n, adj)
     # Longest-path Bellman-Ford (queue based) restricted to edges inside an SCC.
     dist = [0] * n
@@ -210,6 +219,7 @@ def positive_cycle(sc: Scenario) -> list[str]:
 
     queue = deque(range(n))
     inq = [True] * n
+    relaxed = 0
     while queue:
         u = queue.popleft()
         inq[u] = False
@@ -222,10 +232,36 @@ def positive_cycle(sc: Scenario) -> list[str]:
                 count[v] += 1
                 if count[v] > n:
                     return _extract_cycle(v, pred, n)
+                relaxed += 1
+                if relaxed % n == 0:
+                    # Waiting for a node to be relaxed n times costs O(V * E) on
+                    # large networks (minutes for 50,000 rules); a cycle among the
+                    # predecessor links is always a positive one and shows up early.
+                    on_cycle = _predecessor_cycle(pred, n)
+                    if on_cycle is not None:
+                        return _extract_cycle(on_cycle, pred, n)
                 if not inq[v]:
                     inq[v] = True
                     queue.append(v)
     return []
+
+
+def _predecessor_cycle(pred: list[tuple[int, str | None] | None], n: int) -> int | None:
+    """A node on a cycle of the predecessor links, or None (linear time)."""
+    state = [0] * n     # 0 unseen, 1 on the current walk, 2 finished
+    for root in range(n):
+        walk: list[int] = []
+        x: int | None = root
+        while x is not None and state[x] == 0:
+            state[x] = 1
+            walk.append(x)
+            p = pred[x]
+            x = p[0] if p is not None else None
+        if x is not None and state[x] == 1:
+            return x
+        for y in walk:
+            state[y] = 2
+    return None
 
 
 def _extract_cycle(v: int, pred: list[tuple[int, str | None] | None], n: int) -> list[str]:

@@ -105,7 +105,10 @@ def _concession(h: Handles, c) -> None:  # type: ignore[no-untyped-def]
             interval = m.new_optional_fixed_size_interval_var(start, dmin, present, f"i:{cid}")
     else:
         duration = m.new_int_var(dmin, dmax, f"d:{cid}")
-        end = m.new_int_var(lo + dmin, hi + dmax, f"e:{cid}")
+        # A variable duration may not stretch past latest_end (or the horizon):
+        # the start's domain alone only bounds the shortest version.
+        end_hi = hi + dmax if h.explain else min(hi + dmax, latest)
+        end = m.new_int_var(lo + dmin, end_hi, f"e:{cid}")
         if required:
             interval = m.new_interval_var(start, duration, end, f"i:{cid}")
         else:
