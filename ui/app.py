@@ -15,7 +15,15 @@ import streamlit as st  # noqa: E402
 st.set_page_config(page_title="Roadmap Optimizer", page_icon="🗺️", layout="wide",
                    initial_sidebar_state="expanded")
 
-from ui import compare, editing, explain_view, roadmap_view, sidebar, solving  # noqa: E402
+from ui import (  # noqa: E402
+    backtest_view,
+    compare,
+    editing,
+    explain_view,
+    roadmap_view,
+    sidebar,
+    solving,
+)
 from ui import state as app_state  # noqa: E402
 
 FLASH = {"error": st.error, "warning": st.warning, "info": st.info, "success": st.success}
@@ -37,7 +45,11 @@ def main() -> None:
         state.flash.clear()
         if solving.running():
             solving.progress_panel()
-    tabs = st.tabs(["Roadmap", "Edit", "Explain", "Compare"], key="main_tabs")
+    history = backtest_view.has_history(state.working)
+    names = ["Roadmap", "Edit", "Explain", "Compare"] + (["History"] if history else [])
+    # Tab switches rerun the script so that the History tab (a solve of its
+    # own) is computed only while it is open.
+    tabs = st.tabs(names, key="main_tabs", on_change="rerun")
     with tabs[0]:
         roadmap_view.roadmap_tab(state)
     with tabs[1]:
@@ -46,6 +58,12 @@ def main() -> None:
         explain_view.explain_tab(state)
     with tabs[3]:
         compare.compare_tab(state)
+    if history:
+        with tabs[4]:
+            if tabs[4].open:
+                backtest_view.render_backtest(state.working, state.options())
+            else:
+                st.caption("Open this tab to backtest the scenario against history.")
 
 
 try:

@@ -17,6 +17,7 @@ import streamlit as st
 from models import Scenario, ScenarioError, SolveOptions
 from optimizer.backtest import Backtest, backtest
 from optimizer.canonical import scenario_sha256
+from optimizer.store import options_json
 from ui.charts import exposure_compare
 
 STATE_KEY = "backtest_results"
@@ -52,32 +53,46 @@ def tags_frame(bt: Backtest) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _run(scenario: Scenario) -> Backtest | str:
-    key = scenario_sha256(scenario)
+def has_history(scenario: Scenario) -> bool:
+    """True when the scenario records a historical schedule (an ``observed:`` section)."""
+    return scenario.observed is not None and bool(scenario.observed.schedule)
+
+
+def _key(scenario: Scenario, options: SolveOptions | None) -> str:
+    opts = "" if options is None else options_json(options)
+    return scenario_sha256(scenario) + "|" + opts
+
+
+def _run(scenario: Scenario, options: SolveOptions | None) -> Backtest | str:
+    key = _key(scenario, options)
     store: dict[str, Backtest | str] = st.session_state.setdefault(STATE_KEY, {})
     if key not in store:
         with st.spinner("Solving the scenario for the backtest…"):
             try:
-                store[key] = backtest(scenario, SolveOptions(time_limit_s=TIME_LIMIT_S))
+                store[key] = backtest(scenario, options or SolveOptions(time_limit_s=TIME_LIMIT_S))
             except ScenarioError as exc:
                 store[key] = str(exc)
     return store[key]
 
 
-def render_backtest(scenario: Scenario) -> None:
-    """Draw the backtest of ``scenario`` (a note when it records no history)."""
+def render_backtest(scenario: Scenario, options: SolveOptions | None = None) -> None:
+    """Draw the backtest of ``scenario`` (a note when it records no history).
+
+    ``options`` are the solve options of the optimizer's side (the app passes
+    its sidebar's); without them, a 30-second limit and the default workers.
+    """
     st.subheader("Backtest against history")
-    if scenario.observed is None or not scenario.observed.schedule:
+    if not has_history(scenario):
         st.info("This scenario records no historical schedule (no `observed:` section), "
                 "so there is nothing to backtest. The historical datasets "
                 "(agreed_framework_1994, jcpoa_2015, six_party_2007) have one.")
         return
-    outcome = _run(scenario)
+    outcome = _run(scenario, options)
     if isinstance(outcome, str):
         st.error(outcome)
         return
     bt = outcome
-    if scenario.observed.source:
+    if scenario.observed is not None and scenario.observed.source:
         st.caption(f"History: {scenario.observed.source}")
     held = bt.agreement_held
     st.markdown(("✅ The historical schedule keeps every rule tagged **agreement**."
@@ -121,5 +136,5 @@ def render_backtest(scenario: Scenario) -> None:
         for issue in bt.schedule_issues:
             st.write(f"- {issue}")
     if st.button("Solve the backtest again", key="backtest_rerun"):
-        st.session_state[STATE_KEY].pop(scenario_sha256(scenario), None)
+        st.session_state[STATE_KEY].pop(_key(scenario, options), None)
         st.rerun()

@@ -15,6 +15,7 @@ import pandas as pd
 
 from models import Result, Scenario
 from optimizer.calendar import label as cal_label
+from optimizer.defection import PartyExposure, defection_report
 from optimizer.semantics import derive_all
 
 LANE_PX = 17
@@ -260,17 +261,9 @@ def exposure_caps(sc: Scenario) -> dict[str, int]:
     return caps
 
 
-def worst_moment(sc: Scenario, result: Result, party: str) -> dict[str, Any] | None:
-    """When the party's exposure first peaks, and the concessions it started then."""
-    points = result.exposure.get(party) or []
-    if not points:
-        return None
-    t, level = max(points, key=lambda p: (p[1], -p[0]))
-    if level <= 0:
-        return None
-    started = [sc.concession(e.id).label for e in result.schedule
-               if e.present and e.party == party and e.start == t]
-    return {"t": t, "level": level, "after": started}
+def worst_moments(sc: Scenario, result: Result) -> dict[str, PartyExposure]:
+    """Per party, the worst moment to be abandoned (``optimizer.defection``)."""
+    return {e.party: e for e in defection_report(sc, result)}
 
 
 def _steps(points: list[tuple[int, int]], end: int) -> list[tuple[int, int]]:
@@ -297,6 +290,7 @@ def exposure_chart(sc: Scenario, result: Result, *, domain: tuple[int, int] | No
     xdom = domain or (0, time_end(sc, result))
     frame = exposure_rows(sc, result, xdom[1])
     caps = exposure_caps(sc)
+    worst_by_party = worst_moments(sc, result)
     charts = []
     for p in parties or sc.party_ids:
         rows = frame[frame["party"] == p]
@@ -313,17 +307,23 @@ def exposure_chart(sc: Scenario, result: Result, *, domain: tuple[int, int] | No
             cap = pd.DataFrame({"cap": [caps[p]], "label": [f"cap {caps[p]}"]})
             layers.append(alt.Chart(cap).mark_rule(color=CAP_COLOUR, strokeDash=[6, 4]).encode(
                 y="cap:Q", tooltip=[alt.Tooltip("label:N", title="Exposure cap")]))
-        worst = worst_moment(sc, result, p)
-        if worst is not None:
+        worst = worst_by_party.get(p)
+        if worst is not None and worst.worst_time is not None:
+            titles = {c.id: c.label for c in sc.concessions}
             mark = pd.DataFrame([{
-                "t": worst["t"], "level": worst["level"], "when": when(sc, worst["t"]),
-                "after": "; ".join(worst["after"]) or "verification lapse",
+                "t": worst.worst_time, "level": worst.worst_level,
+                "when": when(sc, worst.worst_time),
+                "after": "; ".join(titles.get(c, c) for c in worst.after)
+                         or "verification lapse",
+                "given": worst.given, "credited": worst.credited,
             }])
             layers.append(alt.Chart(mark).mark_point(
                 shape="triangle-down", size=140, filled=True, color=CAP_COLOUR).encode(
                 x="t:Q", y="level:Q",
                 tooltip=[alt.Tooltip("when:N", title="Worst moment to be abandoned"),
                          alt.Tooltip("level:Q", title="Exposure"),
+                         alt.Tooltip("given:Q", title="Risk of own steps taken"),
+                         alt.Tooltip("credited:Q", title="Verified credit received"),
                          alt.Tooltip("after:N", title="Started then")]))
         charts.append(alt.layer(*layers).properties(
             width=width, height=height, title=alt.TitleParams(name, anchor="start")))

@@ -1,177 +1,207 @@
-"""Saved runs and the Compare tab: side-by-side roadmaps, metric deltas, what moved.
+"""The Compare tab: saved runs side by side — metric deltas, what moved, shared axes.
 
-Runs are kept under a name in the session (a run is the scenario as solved
-plus its result). The first selected run is the baseline; every other run is
-compared with it.
+Runs come from the run store (``ui.runs``). The figures are
+``optimizer.compare.compare``'s, the function behind ``roadmap compare``, so
+the UI and the CLI never disagree: the first selected run is the baseline,
+every metric delta is against it, and the concessions that differ are listed
+largest change first (presence, then start shift, end shift, phase).
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from models import Result, Scenario
 from models.result import METRIC_NAMES
-from ui import charts
-from ui.state import AppState, SavedRun
+from optimizer.compare import Change, Comparison, compare
+from ui import charts, runs
+from ui.state import AppState
 
 METRIC_TITLES = {
     "makespan": "Makespan", "weighted_completion": "Weighted completion",
     "peak_exposure": "Peak exposure", "excluded_value": "Excluded value",
     "phase_imbalance": "Phase imbalance",
 }
+MOVED_COLUMNS = ["Compared", "Concession", "Party", "Change", "Baseline start", "Start",
+                 "Start shift", "End shift", "Baseline phase", "Phase"]
 
 
-def next_name(state: AppState) -> str:
-    n = len(state.runs) + 1
-    while f"Run {n}" in state.runs:
-        n += 1
-    return f"Run {n}"
-
-
-def save_run(state: AppState, name: str) -> str | None:
-    """Keep the shown result under ``name``; returns an error text or None."""
-    name = (name or "").strip()
-    if state.result is None or state.result_scenario is None:
-        return "Nothing to save yet: solve first."
-    if not state.result.solved:
-        return "Only a solved roadmap can be saved for comparison."
-    if not name:
-        return "Give the run a name."
-    replaced = name in state.runs
-    state.runs[name] = SavedRun(state.result_scenario, state.result)
-    state.say("success", f"{'Replaced' if replaced else 'Saved'} run '{name}'.")
-    return None
-
-
-def metrics_frame(runs: dict[str, SavedRun]) -> pd.DataFrame:
-    """One row per run: its metrics and the change from the first run."""
-    names = list(runs)
-    base = runs[names[0]].result.metrics
+def metrics_frame(cmp: Comparison) -> pd.DataFrame:
+    """One row per run: its metrics and their change from the baseline."""
     rows = []
-    for name in names:
-        m = runs[name].result.metrics
-        row: dict[str, Any] = {"Run": name, "Status": runs[name].result.status}
+    for name, status in zip(cmp.names, cmp.statuses, strict=True):
+        row: dict[str, Any] = {"Run": name, "Status": status}
         for metric in METRIC_NAMES:
-            value = getattr(m, metric) if m else None
-            ref = getattr(base, metric) if base else None
-            row[METRIC_TITLES[metric]] = value
-            row[f"Δ {METRIC_TITLES[metric].lower()}"] = (
-                value - ref if value is not None and ref is not None else None)
+            row[METRIC_TITLES[metric]] = cmp.metrics[name][metric]
+            row[f"Δ {METRIC_TITLES[metric].lower()}"] = cmp.deltas[name][metric]
         rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def diff_frame(base_name: str, base: SavedRun, other_name: str, other: SavedRun,
-               ) -> pd.DataFrame:
-    """Concessions whose start, phase or presence differs between two runs."""
-    sc = base.scenario
-    phase_names = {p.id: p.name or p.id for p in sc.effective_phases}
-    phase_names.update({p.id: p.name or p.id for p in other.scenario.effective_phases})
-    a = {e.id: e for e in base.result.schedule}
-    b = {e.id: e for e in other.result.schedule}
-    titles = {c.id: c.label for c in [*other.scenario.concessions, *sc.concessions]}
-    rows = []
-    for cid in dict.fromkeys([*a, *b]):
-        ea, eb = a.get(cid), b.get(cid)
-        in_a = bool(ea and ea.present)
-        in_b = bool(eb and eb.present)
-        if not in_a and not in_b:
-            continue
-        start_a = ea.start if ea and in_a else None
-        start_b = eb.start if eb and in_b else None
-        ph_a = phase_names.get(ea.phase or "", "") if ea and in_a else ""
-        ph_b = phase_names.get(eb.phase or "", "") if eb and in_b else ""
-        changes = []
-        if in_a != in_b:
-            changes.append("left out" if in_a else "added")
-        else:
-            if start_a != start_b:
-                changes.append("moved")
-            if ph_a != ph_b:
-                changes.append("phase change")
-        if not changes:
-            continue
-        shift = start_b - start_a if start_a is not None and start_b is not None else None
-        rows.append({
-            "Compared": f"{other_name} vs {base_name}",
-            "Concession": titles.get(cid, cid),
-            "Party": ea.party if ea is not None else (eb.party if eb is not None else ""),
-            f"Start ({base_name})": start_a,
-            f"Start ({other_name})": start_b,
-            "Shift": shift,
-            f"Phase ({base_name})": ph_a,
-            f"Phase ({other_name})": ph_b,
-            "Change": ", ".join(changes),
-        })
     frame = pd.DataFrame(rows)
-    for col in frame.columns:
-        if col.startswith("Start") or col == "Shift":
-            frame[col] = frame[col].astype("Int64")
-    return frame
+    numeric = [c for c in frame.columns if c not in ("Run", "Status")]
+    return frame.astype({c: "Int64" for c in numeric})
 
 
-def _shared_domain(runs: dict[str, SavedRun]) -> tuple[int, int]:
-    return 0, max(charts.time_end(r.scenario, r.result) for r in runs.values())
+def _change_text(change: Change) -> str:
+    if change.present is not None:
+        before, after = change.present
+        if after and not before:
+            return "added"
+        return "left out" if before else "not in this run"
+    parts = []
+    if change.start_shift:
+        parts.append("starts later" if change.start_shift > 0 else "starts earlier")
+    elif change.end_shift:
+        parts.append("ends later" if change.end_shift > 0 else "ends earlier")
+    if change.phase is not None:
+        parts.append("phase change")
+    return ", ".join(parts)
 
 
-def _delete(state: AppState, name: str) -> None:
-    state.runs.pop(name, None)
-    state.say("info", f"Deleted run '{name}'.")
+def moved_frame(cmp: Comparison, scenarios: dict[str, Scenario]) -> pd.DataFrame:
+    """One row per concession and compared run, largest change first."""
+    titles: dict[str, str] = {}
+    phase_names: dict[str, str] = {}
+    for sc in scenarios.values():
+        for c in sc.concessions:
+            titles.setdefault(c.id, c.label)
+        for p in sc.effective_phases:
+            phase_names.setdefault(p.id, p.name or p.id)
+    index = {name: k for k, name in enumerate(cmp.names)}
+
+    def placed(p: dict[str, Any] | None, fld: str) -> Any:
+        if p is None or not p["present"]:
+            return None
+        return phase_names.get(p[fld], p[fld]) if fld == "phase" else p[fld]
+
+    rows = []
+    for diff in cmp.concessions:
+        ref = diff.placements[0]
+        for change in diff.changes:
+            this = diff.placements[index[change.run]]
+            rows.append({
+                "Compared": f"{change.run} vs {cmp.reference}",
+                "Concession": titles.get(diff.id, diff.title or diff.id),
+                "Party": diff.party or "",
+                "Change": _change_text(change),
+                "Baseline start": placed(ref, "start"),
+                "Start": placed(this, "start"),
+                "Start shift": change.start_shift,
+                "End shift": change.end_shift,
+                "Baseline phase": placed(ref, "phase") or "—",
+                "Phase": placed(this, "phase") or "—",
+            })
+    frame = pd.DataFrame(rows, columns=MOVED_COLUMNS)
+    # Nullable integers: a concession out of one run shows blank, not "None" or 1.0.
+    return frame.astype({c: "Int64" for c in
+                         ("Baseline start", "Start", "Start shift", "End shift")})
+
+
+def _shared_domain(loaded: dict[str, tuple[Scenario, Result]]) -> tuple[int, int]:
+    return 0, max(charts.time_end(sc, r) for sc, r in loaded.values())
+
+
+def _digest(ids: list[str]) -> str:
+    return hashlib.sha1("|".join(ids).encode()).hexdigest()[:12]
+
+
+def _pick(ids: list[str], names: dict[str, str]) -> list[str]:
+    # A new key whenever runs are saved or deleted, so the newest are preselected.
+    digest = _digest(ids)
+    chosen: list[str] = st.multiselect(
+        "Runs to compare (the first is the baseline)", ids,
+        default=ids[-3:] if len(ids) > 1 else ids, format_func=lambda rid: names[rid],
+        key=f"compare_pick.{digest}")
+    return chosen
 
 
 def compare_tab(state: AppState) -> None:
-    if not state.runs:
+    include = st.toggle("Include runs from batches and Pareto curves", key="compare_all",
+                        help=f"Every run in the store {runs.store_path()}, not only the "
+                             "runs saved here")
+    rows, error = runs.list_runs(include_batches=include)
+    if error:
+        st.error(error)
+        return
+    if not rows:
         st.info("No saved runs yet. Solve a variant and use **Save run** on the Roadmap tab; "
                 "save two or more to compare them here.")
         return
-    names = list(state.runs)
-    chosen = st.multiselect("Runs to compare (the first is the baseline)", names,
-                            default=names[-3:] if len(names) > 1 else names,
-                            # A new key when runs are saved or deleted: the new ones show.
-                            key="compare_pick." + "|".join(names))
+    names = runs.display_names(rows)
+    chosen = _pick([r["run_id"] for r in rows], names)
     if len(chosen) < 2:
         st.info("Pick at least two runs to compare.")
-        _run_list(state)
+    else:
+        _comparison(state, {names[rid]: rid for rid in chosen})
+    run_list(state, rows, names)
+
+
+def _comparison(state: AppState, picked: dict[str, str]) -> None:
+    try:
+        loaded = {name: runs.load(rid) for name, rid in picked.items()}
+    except runs.STORE_ERRORS as err:
+        st.error(runs.load_error(err))
         return
-    runs = {n: state.runs[n] for n in chosen}
-    st.markdown("**Metrics** (Δ against the baseline; lower is better)")
-    st.dataframe(metrics_frame(runs), hide_index=True, width="stretch")
-    base_name = chosen[0]
-    diffs = [diff_frame(base_name, runs[base_name], n, runs[n]) for n in chosen[1:]]
-    moved = pd.concat([d for d in diffs if not d.empty] or [pd.DataFrame()], ignore_index=True)
-    st.markdown("**What moved** (start shifts, phase changes, in/out)")
+    scenarios = {n: sc for n, (sc, _) in loaded.items()}
+    cmp = compare({n: r for n, (_, r) in loaded.items()}, scenarios)
+    st.markdown(f"**Metrics** (Δ against the baseline, *{cmp.reference}*; lower is better)")
+    st.dataframe(metrics_frame(cmp), hide_index=True, width="stretch")
+    st.markdown("**What moved** (largest change first: in/out, start shift, end shift, phase)")
+    moved = moved_frame(cmp, scenarios)
     if moved.empty:
         st.caption("The schedules are identical.")
     else:
-        # Blank, not "None", where a concession is out of one of the runs.
-        st.dataframe(moved.astype(object).where(moved.notna(), "—"), hide_index=True,
-                     width="stretch")
+        st.dataframe(moved, hide_index=True, width="stretch")
+        st.caption(f"{cmp.unchanged} concession(s) unchanged.")
     st.markdown("**Exposure over time** (shared axes)")
-    st.altair_chart(charts.exposure_compare(
-        {n: (r.scenario, r.result) for n, r in runs.items()}, width=420, height=150))
+    st.altair_chart(charts.exposure_compare(loaded, width=420, height=150))
     st.markdown("**Roadmaps side by side** (shared time axis)")
-    domain = _shared_domain(runs)
-    base = runs[base_name]
-    order = charts.lane_order(base.scenario, base.result)
-    width = 300 if len(runs) == 2 else 200
-    cols = st.columns([1.6] + [1] * (len(runs) - 1))
-    for k, (col, (name, run)) in enumerate(zip(cols, runs.items(), strict=True)):
+    domain = _shared_domain(loaded)
+    base_sc, base_result = loaded[cmp.reference]
+    order = charts.lane_order(base_sc, base_result)
+    width = 300 if len(loaded) == 2 else 200
+    cols = st.columns([1.6] + [1] * (len(loaded) - 1))
+    for k, (col, (name, (sc, result))) in enumerate(zip(cols, loaded.items(), strict=True)):
         with col:
-            st.altair_chart(charts.gantt(run.scenario, run.result, domain=domain, width=width,
-                                         title=name, order=order, labels=k == 0))
-    _run_list(state)
+            st.altair_chart(charts.gantt(sc, result, domain=domain, width=width, title=name,
+                                         order=order, labels=k == 0))
 
 
-def _run_list(state: AppState) -> None:
-    with st.expander(f"Saved runs ({len(state.runs)})"):
-        for name, run in list(state.runs.items()):
-            cols = st.columns([4, 2, 1])
-            m = run.result.metrics
-            cols[0].markdown(f"**{name}** — {run.scenario.name}")
-            cols[1].caption(f"{run.result.status}; makespan {m.makespan if m else '—'}, "
-                            f"peak exposure {m.peak_exposure if m else '—'}")
-            cols[2].button("Delete", key=f"del_run.{name}", on_click=_delete,
-                           args=(state, name))
+def runs_table(rows: list[dict[str, Any]], names: dict[str, str]) -> pd.DataFrame:
+    frame = pd.DataFrame([{
+        "Run": names[r["run_id"]],
+        "Id": r["run_id"],
+        "Scenario": r.get("name") or "",
+        "Status": r["status"],
+        **{METRIC_TITLES[m]: r.get(m) for m in METRIC_NAMES},
+        "Saved (UTC)": str(r["created_at"])[:19].replace("T", " "),
+        "From": r.get("source") or "",
+    } for r in rows])
+    return frame.astype({METRIC_TITLES[m]: "Int64" for m in METRIC_NAMES})
 
+
+def _rename(state: AppState, run_id: str, old: str, key: str) -> None:
+    runs.rename(state, run_id, old, st.session_state.get(key) or "")
+
+
+def run_list(state: AppState, rows: list[dict[str, Any]], names: dict[str, str]) -> None:
+    with st.expander(f"Saved runs ({len(rows)}) — stored in {runs.store_path().name}",
+                     expanded=len(rows) < 2):
+        st.dataframe(runs_table(rows, names), hide_index=True, width="stretch")
+        ids = [r["run_id"] for r in rows]
+        cols = st.columns([2, 2, 1, 1], vertical_alignment="bottom")
+        with cols[0]:
+            picked = st.selectbox("Run", ids, index=len(ids) - 1,
+                                  format_func=lambda rid: names[rid],
+                                  key=f"manage_run.{_digest(ids)}")
+        if picked is None:
+            return
+        key = f"rename_to.{picked}.{names[picked]}"
+        with cols[1]:
+            st.text_input("New name", value=names[picked], key=key)
+        cols[2].button("Rename", key="rename_run", on_click=_rename,
+                       args=(state, picked, names[picked], key), width="stretch")
+        cols[3].button("Delete", key="delete_run", on_click=runs.delete,
+                       args=(state, picked, names[picked]), width="stretch")

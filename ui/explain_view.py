@@ -19,7 +19,7 @@ import streamlit as st
 from models import Demand, Result, Scenario, ScenarioError
 from optimizer.phrasing import element_sentence
 from ui import solving
-from ui.charts import when, worst_moment
+from ui.charts import when, worst_moments
 from ui.state import AppState, edit
 
 BINDING_BUDGET_S = 15.0
@@ -177,14 +177,20 @@ def _conflict_view(state: AppState, sc: Scenario, result: Result) -> None:
 
 def defection_frame(sc: Scenario, result: Result) -> pd.DataFrame:
     """Per party: the worst moment to be abandoned, how much, after what."""
+    worst = worst_moments(sc, result)
+    titles = {c.id: c.label for c in sc.concessions}
     rows = []
     for p in sc.parties:
-        w = worst_moment(sc, result, p.id)
+        w = worst.get(p.id)
+        exposed = w is not None and w.worst_time is not None
         rows.append({
             "Party": p.name or p.id,
-            "Worst moment": when(sc, w["t"]) if w else "never exposed",
-            "Exposure then": w["level"] if w else 0,
-            "Started then": "; ".join(w["after"]) if w else "",
+            "Worst moment": when(sc, w.worst_time) if exposed and w else "never exposed",
+            "Exposure then": w.worst_level if w else 0,
+            "Risk taken": w.given if w else 0,
+            "Verified credit": w.credited if w else 0,
+            "Cap": "—" if w is None or w.cap is None else str(w.cap),
+            "Started then": "; ".join(titles.get(c, c) for c in w.after) if w else "",
         })
     return pd.DataFrame(rows)
 

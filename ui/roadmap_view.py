@@ -7,29 +7,59 @@ import streamlit as st
 
 from models import Result, Scenario
 from models.result import METRIC_NAMES
-from ui import charts
-from ui.compare import METRIC_TITLES, next_name, save_run
+from optimizer.evaluate import Placed, term_value
+from optimizer.semantics import derive_all
+from ui import charts, runs
+from ui.compare import METRIC_TITLES
 from ui.state import AppState
 
 STATUS_TEXT = {
     "optimal": "Optimal roadmap (every objective stage proven optimal)",
-    "feasible": "Feasible roadmap (best found in the time limit; not proven optimal)",
+    "feasible": "Feasible roadmap (the best found before the time limit or Stop; "
+                "not proven optimal)",
     "infeasible": "No roadmap satisfies every rule — see the Explain tab",
     "unknown": "No roadmap found within the time limit",
 }
 
 
-def metrics_strip(result: Result, previous: Result | None) -> None:
+def objective_peak(sc: Scenario, result: Result) -> tuple[list[str], int] | None:
+    """(parties, peak) of the objective's peak_exposure term when it names parties.
+
+    The all-party metric counts every party, capped or not; the objective may
+    count only some of them (US-DPRK: the UNSC is uncapped), so both are shown.
+    """
+    term = next((t for t in sc.objective.terms
+                 if t.metric == "peak_exposure" and t.parties), None)
+    if term is None or not result.solved:
+        return None
+    placed = {e.id: Placed(e.start, e.end, 0) for e in result.schedule
+              if e.present and e.start is not None and e.end is not None}
+    parties = list(term.parties or [])
+    return parties, term_value(sc, placed, "peak_exposure", parties, derive_all(sc))
+
+
+def metrics_strip(sc: Scenario, result: Result, previous: Result | None) -> None:
     m = result.metrics
     if m is None:
         return
     prev = previous.metrics if previous is not None else None
-    cols = st.columns(len(METRIC_NAMES))
-    for col, name in zip(cols, METRIC_NAMES, strict=True):
-        value = getattr(m, name)
-        delta = value - getattr(prev, name) if prev is not None else None
-        col.metric(METRIC_TITLES[name], value, delta=delta or None, delta_color="inverse",
-                   help=None if delta is None else "Change from the previous solve")
+    objective = objective_peak(sc, result)
+    # Content-wide metrics that wrap, so that no label is cut off at 1280 px.
+    with st.container(horizontal=True, gap="small", key="metrics_strip"):
+        for name in METRIC_NAMES:
+            value = getattr(m, name)
+            delta = value - getattr(prev, name) if prev is not None else None
+            title = METRIC_TITLES[name]
+            if name == "peak_exposure" and objective is not None:
+                title += " (all parties)"
+            st.metric(title, value, delta=delta or None, delta_color="inverse", width="content",
+                      help=None if delta is None else "Change from the previous solve")
+            if name == "peak_exposure" and objective is not None:
+                parties, peak = objective
+                st.metric(f"Peak (objective: {', '.join(parties)})", peak,
+                          width="content",
+                          help="The peak over the parties that the objective's peak-exposure "
+                               "term counts; the all-party figure also counts the others.")
 
 
 def phased_table(sc: Scenario, result: Result) -> pd.DataFrame:
@@ -54,7 +84,7 @@ def phased_table(sc: Scenario, result: Result) -> pd.DataFrame:
 
 def _save(state: AppState, key: str) -> None:
     name = st.session_state.get(key) or ""
-    error = save_run(state, name)
+    error = runs.save(state, name)
     if error:
         state.say("error", error)
     else:
@@ -64,8 +94,10 @@ def _save(state: AppState, key: str) -> None:
 def save_box(state: AppState) -> None:
     cols = st.columns([3, 1], vertical_alignment="bottom")
     key = state.key("save_name")
+    saved, _ = runs.list_runs()
     with cols[0]:
-        st.text_input("Save this roadmap for comparison as", value=next_name(state), key=key)
+        st.text_input("Save this roadmap for comparison as", value=runs.next_name(saved),
+                      key=key, help=f"Saved in the run store {runs.store_path()}")
     with cols[1]:
         st.button("Save run", key="save_run", on_click=_save, args=(state, key),
                   width="stretch")
@@ -101,7 +133,7 @@ def roadmap_tab(state: AppState) -> None:
         if result.conflict is not None:
             st.markdown(result.conflict.message)
         return
-    metrics_strip(result, state.previous)
+    metrics_strip(sc, result, state.previous)
     colour = st.radio("Colour by", ["party", "category"], horizontal=True, key="colour_by")
     gantt = charts.gantt(sc, result, color_by=colour or "party", width=560)
     st.altair_chart(gantt)

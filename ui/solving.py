@@ -51,10 +51,12 @@ def running() -> bool:
     return current_job() is not None
 
 
-def _show(state: AppState, scenario: Scenario, key: str, result: Result) -> None:
+def _show(state: AppState, scenario: Scenario, key: str, result: Result,
+          options: SolveOptions) -> None:
     if state.result is not None and state.result_key != key:
         state.previous = state.result
     state.result, state.result_scenario, state.result_key = result, scenario, key
+    state.result_options = options
 
 
 def start(state: AppState, scenario: Scenario | None = None) -> None:
@@ -66,12 +68,20 @@ def start(state: AppState, scenario: Scenario | None = None) -> None:
     key = cache_key(sc, options)
     old = current_job()
     if old is not None:
+        if old.key == key and not old.stopped:
+            # The same question is already being answered: a repeated request
+            # must not restart the search (nor be answered twice).
+            return
         # A newer question replaces the running one; its answer is not wanted.
         old.handle.stop()  # type: ignore[attr-defined]
         st.session_state[JOB_KEY] = None
     cached = state.cache.get(key)
     if cached is not None:
-        _show(state, sc, key, cached)
+        if key == state.result_key:
+            state.say("info", "Already solved: the roadmap shown is for this scenario and "
+                              "these options. Change the scenario or the options to solve again.")
+            return
+        _show(state, sc, key, cached, options)
         state.say("info", "Same scenario and options as an earlier solve: result from the cache.")
         return
     handle = start_solve(sc, options)
@@ -110,7 +120,7 @@ def collect(state: AppState) -> bool:
         state.cache[job.key] = result
     if job.stopped:
         state.say("warning", "Stopped: showing the best schedule found so far.")
-    _show(state, job.scenario, job.key, result)
+    _show(state, job.scenario, job.key, result, job.options)
     return True
 
 

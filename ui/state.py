@@ -28,12 +28,6 @@ DEFAULT_TIME_LIMIT_S = 10.0
 
 
 @dataclass
-class SavedRun:
-    scenario: Scenario
-    result: Result
-
-
-@dataclass
 class AppState:
     source: str
     original: Scenario
@@ -45,9 +39,9 @@ class AppState:
     result: Result | None = None
     result_scenario: Scenario | None = None
     result_key: str | None = None
+    result_options: SolveOptions | None = None
     previous: Result | None = None
     cache: dict[str, Result] = field(default_factory=dict)
-    runs: dict[str, SavedRun] = field(default_factory=dict)
     flash: list[tuple[str, str]] = field(default_factory=list)
     analysis: dict[str, Any] = field(default_factory=dict)   # binding reports by result key
     auto_solve: bool = True

@@ -66,7 +66,15 @@ def widget_key(at: AppTest, name: str) -> str:
 
 
 @pytest.fixture
-def app(monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
+def store_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The run store of the test: a fresh file, never the repository's."""
+    path = tmp_path / "runs.sqlite"
+    monkeypatch.setenv("ROADMAP_STORE", str(path))
+    return path
+
+
+@pytest.fixture
+def app(monkeypatch: pytest.MonkeyPatch, store_path: Path) -> Iterator[AppTest]:
     monkeypatch.setenv("ROADMAP_UI_SCENARIO", str(TINY))
     at = AppTest.from_file(str(APP), default_timeout=SOLVE_WAIT_S)
     at.run()
@@ -117,6 +125,13 @@ def test_load_builtin_dataset(app: AppTest) -> None:
     # peak exposure of US and DPRK, then makespan, then weighted completion
     assert [(o.metric, o.value) for o in result.objective] == [
         ("peak_exposure", 8), ("makespan", 113), ("weighted_completion", 2169)]
+    # The objective's peak counts the US and the DPRK; the all-party peak also
+    # counts the uncapped UNSC (11). Both are shown, each labelled.
+    assert result.metrics is not None and result.metrics.peak_exposure == 11
+    shown = {m.label: m.value for m in app.metric}
+    assert shown["Peak exposure (all parties)"] == "11"
+    assert shown["Peak (objective: US, DPRK)"] == "8"
+    assert "Peak exposure" not in shown
 
 
 def test_edit_concession_duration_in_table(app: AppTest) -> None:
@@ -260,7 +275,14 @@ def test_apply_drop_relaxation_switches_rule_off(app: AppTest) -> None:
     assert (result.metrics.makespan, result.metrics.peak_exposure) == (5, 4)
 
 
-def test_save_two_runs_and_compare(app: AppTest) -> None:
+def frame_with(at: AppTest, *columns: str) -> Any:
+    """The one dataframe shown that has all these columns."""
+    found = [df.value for df in at.dataframe if set(columns) <= set(df.value.columns)]
+    assert len(found) == 1, [list(df.value.columns) for df in at.dataframe]
+    return found[0]
+
+
+def _save_baseline_and_variant(app: AppTest) -> None:
     app.text_input(key=widget_key(app, "save_name")).set_value("Baseline")
     app.button(key="save_run").click()
     app.run()
@@ -270,21 +292,195 @@ def test_save_two_runs_and_compare(app: AppTest) -> None:
     assert app.text_input(key=widget_key(app, "save_name")).value == "Run 2"
     app.button(key="save_run").click()
     app.run()
-    assert list(state(app).runs) == ["Baseline", "Run 2"]
-    frames = {next(iter(df.value.columns)): df.value for df in app.dataframe}
-    metrics = frames["Run"]
+
+
+def test_save_two_runs_and_compare(app: AppTest, store_path: Path) -> None:
+    from optimizer.store import RunStore
+
+    _save_baseline_and_variant(app)
+    with RunStore(store_path) as store:
+        rows = store.list_runs()
+        assert [(r["label"], r["source"], r["status"], r["makespan"]) for r in rows] == [
+            ("Run 2", "ui", "optimal", 3), ("Baseline", "ui", "optimal", 5)]
+        assert store.get_run(rows[1]["run_id"]).result.to_dict()["schedule"][2]["start"] == 2
+    metrics = frame_with(app, "Run", "Δ makespan")
+    # Baseline: makespan 5, weighted completion 2+2+5 = 9, peak 4. Without the
+    # precedence a2 runs [0, 3]: makespan 3, weighted completion 2+2+3 = 7, peak 4.
     assert list(metrics["Run"]) == ["Baseline", "Run 2"]
     assert list(metrics["Makespan"]) == [5, 3]
+    assert list(metrics["Weighted completion"]) == [9, 7]
     assert list(metrics["Δ makespan"]) == [0, -2]
     assert list(metrics["Δ weighted completion"]) == [0, -2]
     assert list(metrics["Δ peak exposure"]) == [0, 0]
-    moved = frames["Compared"]
-    assert moved.to_dict("records") == [{
+    assert list(metrics["Δ excluded value"]) == [0, 0]
+    moved = frame_with(app, "Compared", "Start shift")
+    assert moved.astype(object).where(moved.notna(), None).to_dict("records") == [{
         "Compared": "Run 2 vs Baseline", "Concession": "Alpha dismantles", "Party": "A",
-        "Start (Baseline)": 2, "Start (Run 2)": 0, "Shift": -2, "Phase (Baseline)": "Whole roadmap",
-        "Phase (Run 2)": "Whole roadmap", "Change": "moved"}]
+        "Change": "starts earlier", "Baseline start": 2, "Start": 0, "Start shift": -2,
+        "End shift": -2, "Baseline phase": "Whole roadmap", "Phase": "Whole roadmap"}]
+    assert "2 concession(s) unchanged." in [c.value for c in app.caption]
     # Gantt of each run plus the shared exposure overlay, next to the Roadmap tab's two.
     assert charts(app) == 2 + 3
+
+
+def test_saved_runs_survive_a_restart_and_can_be_renamed_and_deleted(
+        app: AppTest, store_path: Path) -> None:
+    from optimizer.store import RunStore
+
+    _save_baseline_and_variant(app)
+    # A new session (a page reload or a restarted app) on the same store.
+    again = AppTest.from_file(str(APP), default_timeout=SOLVE_WAIT_S)
+    settle(again)
+    listed = frame_with(again, "Run", "Id", "Saved (UTC)")
+    assert list(listed["Run"]) == ["Baseline", "Run 2"]
+    assert list(listed["Status"]) == ["optimal", "optimal"]
+    assert list(listed["Makespan"]) == [5, 3]
+    assert list(listed["Peak exposure"]) == [4, 4]
+    assert list(frame_with(again, "Run", "Δ makespan")["Δ makespan"]) == [0, -2]
+    with RunStore(store_path) as store:
+        ids = {r["label"]: r["run_id"] for r in store.list_runs()}
+    # Manage the newest run: rename it, then delete it.
+    assert again.selectbox(key=next(w.key for w in again.selectbox
+                                    if (w.key or "").startswith("manage_run."))).value \
+        == ids["Run 2"]
+    again.text_input(key=f"rename_to.{ids['Run 2']}.Run 2").set_value("No freeze first")
+    again.button(key="rename_run").click()
+    again.run()
+    assert "Renamed run 'Run 2' to 'No freeze first'." in [m.value for m in again.success]
+    assert list(frame_with(again, "Run", "Δ makespan")["Run"]) == ["Baseline", "No freeze first"]
+    again.text_input(key=f"rename_to.{ids['Run 2']}.No freeze first").set_value("Baseline")
+    again.button(key="rename_run").click()
+    again.run()
+    assert messages(again) == ["A saved run is already called 'Baseline'."]
+    again.button(key="delete_run").click()
+    again.run()
+    assert "Deleted run 'No freeze first'." in [m.value for m in again.info]
+    with RunStore(store_path) as store:
+        assert [r["label"] for r in store.list_runs()] == ["Baseline"]
+    assert not again.exception
+
+
+def test_history_tab_shows_the_backtest(app: AppTest) -> None:
+    from models import SolveOptions
+    from optimizer.backtest import backtest
+
+    app.selectbox(key=widget_key(app, "dataset")).set_value("agreed_framework_1994")
+    settle(app)
+    assert app.session_state["main_tabs"] == "Roadmap"
+    app.session_state["main_tabs"] = "History"
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    s = state(app)
+    expected = backtest(s.working, SolveOptions(time_limit_s=5.0, workers=1, seed=0))
+    assert expected.optimized.status == "optimal"
+    table = frame_with(app, "metric", "history", "optimizer")
+    # History's figures are those of the recorded schedule: no solver involved.
+    assert table[["metric", "history"]].to_dict("records") == [
+        {"metric": "makespan", "history": 96}, {"metric": "weighted_completion", "history": 149},
+        {"metric": "peak_exposure", "history": 0}, {"metric": "excluded_value", "history": 38},
+        {"metric": "phase_imbalance", "history": 16}]
+    assert [(m, o) for m, _, o in expected.metrics_rows()] == list(
+        zip(table["metric"], table["optimizer"], strict=True))
+    assert "Backtest against history" in [h.value for h in app.subheader]
+    # A scenario without history has no History tab.
+    app.selectbox(key=widget_key(app, "dataset")).set_value("us_dprk_2018")
+    settle(app)
+    assert "Backtest against history" not in [h.value for h in app.subheader]
+
+
+def test_one_click_on_solve_starts_exactly_one_solve(
+        app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
+    import optimizer
+
+    calls: list[str] = []
+    real = optimizer.start_solve
+
+    def counting(sc: Any, options: Any = None) -> Any:
+        calls.append(sc.name)
+        return real(sc, options)
+
+    monkeypatch.setattr(optimizer, "start_solve", counting)
+    app.toggle(key=widget_key(app, "rule_on.freeze_first")).set_value(False)
+    app.run()
+    app.button(key="solve").click()
+    settle(app)
+    for _ in range(3):  # what the progress fragment and later interactions do
+        app.run()
+    assert calls == ["Tiny two-party roadmap"]
+    assert not [m.value for m in app.info if "solve" in m.value and "Save run" not in m.value]
+    assert starts(app) == {"a1": 0, "b1": 0, "a2": 0}
+    # Solve again on the unchanged scenario: no new search, and it says why.
+    app.button(key="solve").click()
+    settle(app)
+    assert calls == ["Tiny two-party roadmap"]
+    assert [m.value for m in app.info if "solve" in m.value and "Save run" not in m.value] == [
+        "Already solved: the roadmap shown is for this scenario and these options. "
+        "Change the scenario or the options to solve again."]
+
+
+def slow_scenario_yaml() -> str:
+    """120 concessions competing for two tight resources; weighted completion.
+
+    CP-SAT finds a first schedule at once but cannot prove the optimum within
+    a minute on one worker, so the search is still running when Stop is pressed.
+    """
+    from models import parse_scenario
+
+    concessions = [{
+        "id": f"c{i:03d}", "party": "A" if i % 2 else "B", "duration": 1 + (i * 7) % 5,
+        "value": 1 + (i * 3) % 4, "priority": 1 + (i * 11) % 9,
+        "uses": {"teams": 1 + i % 3, "budget": 1 + (i * 5) % 4},
+    } for i in range(120)]
+    sc = parse_scenario({
+        "format": "roadmap/v1", "name": "Busy roadmap", "horizon": 600,
+        "parties": [{"id": "A"}, {"id": "B"}],
+        "resources": [{"id": "teams", "capacity": 4}, {"id": "budget", "capacity": 5}],
+        "concessions": concessions,
+        "objective": {"terms": [{"metric": "weighted_completion"}]},
+    }, "busy")
+    return dumps_scenario(sc, "yaml")
+
+
+def test_stop_keeps_the_best_schedule_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            store_path: Path) -> None:
+    path = tmp_path / "busy.yaml"
+    path.write_text(slow_scenario_yaml(), encoding="utf-8")
+    monkeypatch.setenv("ROADMAP_UI_SCENARIO", str(path))
+    at = AppTest.from_file(str(APP), default_timeout=SOLVE_WAIT_S)
+    at.run()
+    try:
+        # The app opens solving with its default options: stop that search first.
+        at.button(key="stop_solve").click()
+        settle(at)
+        at.number_input(key="opt_workers").set_value(1)
+        at.number_input(key="opt_time_limit").set_value(60.0)
+        at.run()
+        at.button(key="solve").click()
+        at.run()
+        job = at.session_state["rm_job"]
+        assert (job.options.time_limit_s, job.options.workers) == (60.0, 1)
+        for _ in range(200):
+            if job.last is not None and job.last.solutions >= 1:
+                break
+            at.run()  # the progress panel drains the solver's events
+        assert job.last is not None and job.last.solutions >= 1
+        assert not job.handle.done()
+        at.button(key="stop_solve").click()
+        settle(at)
+        assert at.session_state["rm_job"] is None
+        warnings = [w.value for w in at.warning]
+        assert warnings[0] == "Stopped: showing the best schedule found so far."
+        assert warnings[1].startswith("Feasible roadmap (the best found before the time limit "
+                                      "or Stop; not proven optimal)")
+        result = checked(at)
+        assert result.status == "feasible"
+        assert len(result.schedule) == 120 and all(e.present for e in result.schedule)
+        assert any(m.label == "Weighted completion" for m in at.metric)
+    finally:
+        job = at.session_state["rm_job"]
+        if job is not None:
+            job.handle.stop()
+            job.handle.result(SOLVE_WAIT_S)
 
 
 def test_upload_bad_file_shows_message_not_traceback(app: AppTest) -> None:

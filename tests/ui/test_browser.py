@@ -61,10 +61,12 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[str]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     env = dict(os.environ)
     env.pop("ROADMAP_UI_SCENARIO", None)
+    # Saved runs go to a fresh store, never into the repository.
+    env["ROADMAP_STORE"] = str(tmp_path_factory.mktemp("store") / "runs.sqlite")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = open(ARTIFACTS / "streamlit.log", "wb")  # noqa: SIM115 -- closed in finally
     proc = subprocess.Popen(
@@ -118,12 +120,19 @@ def set_cap(page: Any, rule: str, value: int, expect: Any) -> None:
 
 
 def solved(page: Any, expect: Any) -> None:
-    """Wait for the solve to end and the roadmap to be drawn."""
-    expect(page.locator('[data-testid="stProgress"]')).to_have_count(0, timeout=SOLVE_MS)
+    """Wait for the solve to end and the roadmap to be drawn.
+
+    The progress bar is absent both before a solve is first drawn and after
+    it ends, so its absence is checked only once the result is on the page.
+    """
     idle(page, expect, SOLVE_MS)
     page.get_by_role("tab", name="Roadmap").click()
     expect(page.get_by_text("Optimal roadmap")).to_be_visible(timeout=SOLVE_MS)
-    expect(page.get_by_text("edited since this roadmap was solved")).to_have_count(0)
+    # The roadmap shown is the new one (after an edit, the old one carries a warning).
+    expect(page.get_by_text("edited since this roadmap was solved")).to_have_count(
+        0, timeout=SOLVE_MS)
+    expect(page.locator('[data-testid="stProgress"]')).to_have_count(0, timeout=SOLVE_MS)
+    idle(page, expect, SOLVE_MS)
     panel = page.locator('[data-testid="stTabPanel"]:visible')
     charts = panel.locator('[data-testid="stVegaLiteChart"]')
     expect(charts).to_have_count(2)  # the Gantt chart and the exposure charts
@@ -132,11 +141,11 @@ def solved(page: Any, expect: Any) -> None:
 
 
 def save(page: Any, name: str, expect: Any) -> None:
-    box = page.get_by_label("Save this roadmap for comparison as")
+    box = page.get_by_label("Save this roadmap for comparison as", exact=True)
     box.fill(name)
     box.press("Enter")
     page.get_by_role("button", name="Save run").click()
-    expect(page.get_by_text(f"Saved run '{name}'.")).to_be_visible()
+    expect(page.get_by_text(f"Saved run '{name}' (id ")).to_be_visible()
     idle(page, expect)
 
 
@@ -164,6 +173,11 @@ def _planner_path(page: Any, server: str, expect: Any) -> None:
            ).to_be_visible(timeout=60_000)
     solved(page, expect)
     expect(page.locator('[data-testid="stMetric"]', has_text="Makespan")).to_contain_text("113")
+    # The objective's peak (US and DPRK) next to the all-party peak (the UNSC too).
+    expect(page.locator('[data-testid="stMetric"]', has_text="Peak (objective: US, DPRK)")
+           ).to_contain_text("8")
+    expect(page.locator('[data-testid="stMetric"]', has_text="Peak exposure (all parties)")
+           ).to_contain_text("11")
     page.screenshot(path=str(ARTIFACTS / "roadmap.png"))
     page.screenshot(path=str(ARTIFACTS / "roadmap-full.png"), full_page=True)
     save(page, "Seed", expect)
@@ -207,7 +221,8 @@ def _planner_path(page: Any, server: str, expect: Any) -> None:
     expect(panel.get_by_text("Roadmaps side by side")).to_be_visible()
     expect(panel.locator('[data-testid="stVegaLiteChart"]')).to_have_count(3)
     tables = panel.locator('[data-testid="stDataFrame"]')
-    expect(tables).to_have_count(2)  # the metrics and what moved
+    expect(tables).to_have_count(3)  # the metrics, what moved, the saved runs
     expect(panel.get_by_text("The schedules are identical")).to_have_count(0)
+    expect(panel.get_by_text("Δ against the baseline, Seed")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "compare.png"))
     page.screenshot(path=str(ARTIFACTS / "compare-full.png"), full_page=True)
