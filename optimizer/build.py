@@ -8,6 +8,8 @@ concession-level demand and every rule sits behind its own literal so that
 
 from __future__ import annotations
 
+from typing import Any
+
 from ortools.sat.python import cp_model
 
 from models.scenario import Scenario
@@ -95,9 +97,9 @@ def _concession(h: Handles, c) -> None:  # type: ignore[no-untyped-def]
     if h.explain and not c.optional:
         m.add(present == 1).only_enforce_if(h.demand(("concession", cid, "required")))
 
-    end: cp_model.LinearExprT
+    end: Any   # an expression for fixed durations, a variable otherwise
     if dmin == dmax:
-        duration: cp_model.LinearExprT = dmin
+        duration: Any = dmin
         end = start + dmin
         if required:
             interval = m.new_fixed_size_interval_var(start, dmin, f"i:{cid}")

@@ -10,17 +10,27 @@ from optimizer.handles import Handles, LinearExpr
 
 
 def delivered(h: Handles, party: str) -> list[LinearExpr]:
-    """delivered_p(k) for k = 1..K: total value of p's present concessions started in phases <= k."""
+    """delivered_p(k), k = 1..K: total value of p's present concessions started in phases <= k."""
     cached = h.delivered.get(party)
     if cached is not None:
         return cached
-    own = [c.id for c in h.scenario.concessions if c.party == party]
+    own = [c.id for c in h.scenario.concessions
+           if c.party == party and h.derived[c.id].total_value > 0]
+    top = sum(h.derived[c].total_value for c in own)
     out: list[LinearExpr] = []
-    running: list[Any] = []
+    previous: LinearExpr = 0
     for k in range(len(h.phase_ids)):
-        running = running + [h.derived[c].total_value * h.conc[c].phase_lits[k] for c in own
-                             if h.derived[c].total_value > 0]
-        out.append(sum(running))
+        step = sum(h.derived[c].total_value * h.conc[c].phase_lits[k] for c in own)
+        if isinstance(step, int):
+            previous = previous + step
+            out.append(previous)
+            continue
+        # One variable per prefix keeps every balance row short: the sums are
+        # written once (linear in the concessions) instead of once per pair.
+        d = h.model.new_int_var(0, top, f"delivered:{party}:{k + 1}")
+        h.model.add(d == previous + step)
+        out.append(d)
+        previous = d
     h.delivered[party] = out
     return out
 
