@@ -11,7 +11,7 @@ if TYPE_CHECKING:  # pandas is imported lazily: `roadmap --help` must stay fast
     import pandas as pd
 
 Status = Literal["optimal", "feasible", "infeasible", "unknown"]
-RESULT_FORMAT = "roadmap-result/v1"
+RESULT_FORMAT: Literal["roadmap-result/v1"] = "roadmap-result/v1"
 METRIC_NAMES = (
     "makespan", "weighted_completion", "peak_exposure", "excluded_value", "phase_imbalance"
 )

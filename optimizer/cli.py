@@ -13,7 +13,7 @@ import os
 import signal
 import sys
 import threading
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -40,7 +40,7 @@ out = Console(highlight=False, soft_wrap=False,
 err = Console(stderr=True, highlight=False)
 
 
-class Fmt(str, Enum):
+class Fmt(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
@@ -125,8 +125,9 @@ def solve(
     from models import SolveOptions
     from optimizer.solving import start_solve
 
-    opts = SolveOptions(time_limit_s=time_limit, seed=seed,
-                        **({"workers": workers} if workers else {}))
+    opts = SolveOptions(time_limit_s=time_limit, seed=seed)
+    if workers:
+        opts.workers = workers
     handle = start_solve(sc, opts)
     show = not quiet and err.is_terminal
     with _Interrupts(handle.stop) as intr:
