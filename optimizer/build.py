@@ -8,6 +8,7 @@ concession-level demand and every rule sits behind its own literal so that
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from ortools.sat.python import cp_model
@@ -28,17 +29,30 @@ def relaxed_horizon(sc: Scenario) -> int:
     return int(min(total, 4 * 10**9))
 
 
-def build(sc: Scenario, *, explain: bool = False) -> Handles:
+class BuildTimeout(Exception):
+    """The solve's deadline passed while the model was still being built."""
+
+
+def _check(deadline: float | None, k: int) -> None:
+    # Checked every 256 items: cheap, and fine-grained enough that even
+    # 50,000 rules overrun a deadline by milliseconds, not seconds.
+    if deadline is not None and k % 256 == 0 and time.monotonic() > deadline:
+        raise BuildTimeout
+
+
+def build(sc: Scenario, *, explain: bool = False, deadline: float | None = None) -> Handles:
     model = cp_model.CpModel()
     h = Handles(
         scenario=sc, model=model, derived=derive_all(sc),
         horizon_ub=relaxed_horizon(sc) if explain else sc.horizon, explain=explain,
     )
     _phases(h)
-    for c in sc.concessions:
+    for k, c in enumerate(sc.concessions):
+        _check(deadline, k)
         _concession(h, c)
     _resources(h)
-    for rule in sc.rules:
+    for k, rule in enumerate(sc.rules):
+        _check(deadline, k)
         if rule.enabled:
             ENCODERS[rule.kind](h, rule, h.rule_enforcement(rule.id))
     return h

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import heapq
 import random
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,7 +72,17 @@ def _presence(sc: Scenario) -> dict[str, bool]:
     return present
 
 
-def greedy(sc: Scenario, derived: dict[str, Derived], passes: int = 0) -> Plan | None:
+class OutOfTime(Exception):
+    """The solve's deadline passed while the greedy was still placing."""
+
+
+def _check(deadline: float | None) -> None:
+    if deadline is not None and time.monotonic() > deadline:
+        raise OutOfTime
+
+
+def greedy(sc: Scenario, derived: dict[str, Derived], passes: int = 0,
+           deadline: float | None = None) -> Plan | None:
     present = _presence(sc)
     conc = {c.id: c for c in sc.concessions}
     ids = [c.id for c in sc.concessions if present[c.id]]
@@ -138,7 +149,8 @@ def greedy(sc: Scenario, derived: dict[str, Derived], passes: int = 0) -> Plan |
         noisy = {i: -tail[i] - rng.random() * 2 * spread for i in ids}
         orders.append((sorted(ids, key=lambda i: (noisy[i], pos[i])), False))
     for order, monotone in orders:
-        plan = _run(setup, present, order, monotone)
+        _check(deadline)
+        plan = _run(setup, present, order, monotone, deadline)
         if best is None or _rank(plan) < _rank(best):
             best = plan
     assert best is not None
@@ -199,7 +211,8 @@ def _topological(ids: list[str], edges: list[tuple[str, str, int]], pos: dict[st
     return order
 
 
-def _run(st: _Setup, present: dict[str, bool], order: list[str], monotone: bool) -> Plan:
+def _run(st: _Setup, present: dict[str, bool], order: list[str], monotone: bool,
+         deadline: float | None = None) -> Plan:
     sc, derived, succ, partner = st.sc, st.derived, st.succ, st.partner
     conc = {c.id: c for c in sc.concessions}
     ids = st.ids
@@ -229,7 +242,11 @@ def _run(st: _Setup, present: dict[str, bool], order: list[str], monotone: bool)
                 if waiting[j] == 0:
                     heapq.heappush(ready, rank[j])
 
+    steps = 0
     while ready or any(blocked.values()):
+        steps += 1
+        if steps % 128 == 0:
+            _check(deadline)
         forced = not ready
         if forced:
             # Nothing fits under the caps: break the cap of the earliest waiting one.
@@ -560,23 +577,30 @@ class Hint:
 MIN_CONCESSIONS = 150
 
 
-def first_hint(sc: Scenario, h: Handles) -> Hint | None:
-    """A complete, rule-abiding greedy schedule as hint pairs (None: no such)."""
+def first_hint(sc: Scenario, h: Handles, deadline: float | None = None) -> Hint | None:
+    """A complete, rule-abiding greedy schedule as hint pairs (None: no such, or no time)."""
     if h.explain or len(sc.concessions) < MIN_CONCESSIONS:
         return None
-    plan = greedy(sc, h.derived)
+    try:
+        plan = greedy(sc, h.derived, deadline=deadline)
+    except OutOfTime:
+        return None
     if plan is None or plan.violations:
         return None
     return Hint(hint_pairs(h, plan), plan)
 
 
-def better_hint(sc: Scenario, h: Handles, first: Hint) -> Hint | None:
+def better_hint(sc: Scenario, h: Handles, first: Hint,
+                deadline: float | None = None) -> Hint | None:
     """More greedy samples (fewer on big roadmaps); a shorter schedule or None."""
     n = len(sc.concessions)
     passes = 8 if n <= 400 else 4 if n <= 1500 else 0
     if passes == 0:
         return None
-    plan = greedy(sc, h.derived, passes)
+    try:
+        plan = greedy(sc, h.derived, passes, deadline=deadline)
+    except OutOfTime:
+        return None
     if plan is None or plan.violations or _rank(plan) >= _rank(first.plan):
         return None
     return Hint(hint_pairs(h, plan), plan)

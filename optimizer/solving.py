@@ -22,7 +22,7 @@ from ortools.sat.python import cp_model
 from models.options import SolveOptions
 from models.result import ObjectiveEntry, Result, ScenarioRef, SolverInfo
 from models.scenario import Scenario
-from optimizer.build import build
+from optimizer.build import BuildTimeout, build
 from optimizer.canonical import scenario_sha256
 from optimizer.handles import Handles
 from optimizer.heuristic import Hint, better_hint, first_hint
@@ -220,7 +220,14 @@ def solve(scenario: Scenario, options: SolveOptions | None = None, *,
     sha = scenario_sha256(scenario)
     report = on_progress or (lambda _p: None)
 
-    h = build(scenario)
+    try:
+        h = build(scenario, deadline=deadline)
+    except BuildTimeout:
+        # The limit covers model building too: nothing to search in the time left.
+        info = SolverInfo(version=solver_version(),
+                          wall_time_s=round(time.monotonic() - t0, 3), workers=opts.workers,
+                          seed=opts.seed, time_limit_s=opts.time_limit_s)
+        return empty_result(ScenarioRef(name=scenario.name, sha256=sha), info, "unknown")
     stages = _stages(scenario, h)
     m = h.model
     values: list[int] | None = None           # full solution vector of the last success
@@ -229,7 +236,7 @@ def solve(scenario: Scenario, options: SolveOptions | None = None, *,
     all_optimal = True
     infeasible = False
 
-    hint = first_hint(scenario, h)
+    hint = first_hint(scenario, h, deadline)
     for k, (label, expr, _) in enumerate(stages):
         if control.stopped and values is not None:
             all_optimal = False
@@ -252,7 +259,8 @@ def solve(scenario: Scenario, options: SolveOptions | None = None, *,
             # Let CP-SAT confirm the greedy schedule (all decisions fixed, so
             # it is quick); a confirmed one seeds the real search below.
             confirmed = _confirm(m, hint, opts, control, min(remaining, CONFIRM_S), callback)
-            better = better_hint(scenario, h, hint) if confirmed is not None else None
+            better = (better_hint(scenario, h, hint, deadline)
+                      if confirmed is not None else None)
             if better is not None and not control.stopped:
                 remaining = deadline - time.monotonic()
                 again = _confirm(m, better, opts, control, min(remaining, CONFIRM_S), callback)
