@@ -17,12 +17,22 @@ name shadows the PyPI ``psplib`` package when its own folder is on sys.path).
 from __future__ import annotations
 
 import csv
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "psplib"
+
+def _data_dir() -> Path:
+    """The PSPLIB folder: $ROADMAP_PSPLIB, else shared/ beside the checkout."""
+    env = os.environ.get("ROADMAP_PSPLIB")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "psplib"
+
+
+DATA = _data_dir()
 REFERENCE = DATA / "reference"
 
 
