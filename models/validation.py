@@ -117,17 +117,15 @@ def _check_concession(sc: Scenario, i: int, c: Concession, parties: set[str],
     dmin, dmax = c.min_duration, c.max_duration
     if dmin > dmax:
         raise ScenarioError(f"min {dmin} > max {dmax}", path=f"{base}.duration")
-    latest = c.latest_end if c.latest_end is not None else sc.horizon
-    if c.latest_end is not None and c.latest_end > sc.horizon:
-        raise ScenarioError(f"latest_end is after the horizon {sc.horizon}",
-                            path=f"{base}.latest_end", value=c.latest_end)
-    if c.earliest_start >= sc.horizon:
-        raise ScenarioError(f"earliest_start must be below the horizon {sc.horizon}",
-                            path=f"{base}.earliest_start", value=c.earliest_start)
-    if c.earliest_start + dmin > latest:
+    # The horizon is a demand like any other (a planner shortens it and asks
+    # *why* nothing fits): a window that only the horizon closes is left to
+    # the solver and its conflict explanation. A concession's own window that
+    # cannot hold its shortest duration is a mistake in the file.
+    latest = min(c.latest_end, sc.horizon) if c.latest_end is not None else sc.horizon
+    if c.latest_end is not None and c.earliest_start + dmin > c.latest_end:
         raise ScenarioError(
-            f"earliest_start {c.earliest_start} + minimum duration {dmin} > latest_end {latest}",
-            path=base)
+            f"earliest_start {c.earliest_start} + minimum duration {dmin} > "
+            f"latest_end {c.latest_end}", path=base)
     if c.start is not None:
         hi = latest - dmin
         if not c.earliest_start <= c.start <= hi:

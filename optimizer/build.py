@@ -97,17 +97,28 @@ def _concession(h: Handles, c) -> None:  # type: ignore[no-untyped-def]
     sc, m = h.scenario, h.model
     cid = c.id
     dmin, dmax = c.min_duration, c.max_duration
-    latest = c.latest_end if c.latest_end is not None else sc.horizon
+    latest = min(c.latest_end, sc.horizon) if c.latest_end is not None else sc.horizon
     required = not c.optional and not h.explain
 
+    fits = True
     if h.explain:
         lo, hi = 0, h.horizon_ub
     else:
         lo, hi = c.earliest_start, min(latest - dmin, sc.horizon - 1)
         if c.start is not None:
             lo = hi = c.start
+        if lo > hi:
+            # Only the horizon closes this window (validation let it through so
+            # that the conflict can be explained): it cannot be present.
+            fits, hi = False, lo
+            latest = lo + dmax
     start = m.new_int_var(lo, hi, f"s:{cid}")
     present = m.new_constant(1) if required else m.new_bool_var(f"x:{cid}")
+    if not fits:
+        if required:
+            m.add_bool_or([])   # an empty clause: infeasible, explained by explain mode
+        else:
+            m.add(present == 0)
     if h.explain and not c.optional:
         m.add(present == 1).only_enforce_if(h.demand(("concession", cid, "required")))
 

@@ -24,7 +24,6 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "duplicate_party.yaml": ("parties[1].id", "duplicate id"),
     "empty.yaml": ("empty",),
     "float_value.yaml": ("concessions[0].value", "integer", "2.5"),
-    "latest_after_horizon.yaml": ("concessions[0].latest_end", "horizon 24", "30"),
     "min_gt_max_duration.yaml": ("concessions[0].duration", "min 5 > max 2"),
     "min_lag_gt_max_lag.yaml": ("rules[0]", "min_lag 5 > max_lag 2"),
     "missing_horizon.yaml": ("horizon", "required field is missing"),

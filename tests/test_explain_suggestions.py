@@ -149,4 +149,4 @@ def test_apply_suggestion_validates_the_result() -> None:
     data, _ = CASES["resource_capacity_vs_latest_end"]
     sc = scenario_from(data)
     with pytest.raises(ScenarioError):
-        apply_suggestion(sc, {"path": "concessions[0].latest_end", "value": 99})
+        apply_suggestion(sc, {"path": "concessions[0].latest_end", "value": -1})

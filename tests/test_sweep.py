@@ -154,7 +154,7 @@ parameters:
     ("rules[nope].max=3", "rules[nope].max: no element 'nope' in rules (known: no_cliff, sync_1)"),
     ("rules[no_cliff].maxx=3", "rules[no_cliff].maxx: unknown field 'maxx'"),
     ("rules[no_cliff].max=-1", "rules[no_cliff].max: value -1 makes the scenario invalid"),
-    ("horizon=1", "horizon: value 1 makes the scenario invalid"),
+    ("horizon=0", "horizon: value 0 makes the scenario invalid"),
     ("concessions[a1].duration.max=3", "'duration' is not a mapping"),
     ("rules[sync_1].enabled=maybe", "rules[sync_1].enabled: value 'maybe' makes the scenario"),
     ("horizon=10:1:2", "horizon: the range 10:1:2 is empty"),
