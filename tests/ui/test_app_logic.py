@@ -219,13 +219,20 @@ def test_empty_objective_is_refused(app: AppTest) -> None:
         "makespan", "peak_exposure"]
 
 
-def test_invalid_horizon_is_refused_with_the_validation_message(app: AppTest) -> None:
+def test_too_short_horizon_is_applied_and_explained(app: AppTest) -> None:
+    """The horizon is a demand (docs/decisions.md #5): 2 months cannot hold the
+    freeze (2) followed by the dismantlement (3), and the conflict says so."""
     app.number_input(key=widget_key(app, "horizon")).set_value(2)
     app.run()
     assert not app.exception
-    errors = messages(app)
-    assert len(errors) == 1 and errors[0].startswith("Edit not applied — edited scenario")
-    assert state(app).working.horizon == 10
+    assert messages(app) == []
+    assert state(app).working.horizon == 2
+    app.button(key="solve").click()
+    settle(app)
+    result = state(app).result
+    assert result.status == "infeasible"
+    assert result.conflict is not None
+    assert {"field": "horizon"} in [d.spec_dict() for d in result.conflict.demands]
 
 
 def _tighten_cap(app: AppTest) -> None:
