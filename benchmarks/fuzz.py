@@ -25,12 +25,10 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import signal
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +40,8 @@ if str(ROOT) not in sys.path:
 
 from optimizer.atomic import write_atomic  # noqa: E402
 from tests.strategies import mutated_files, scenarios  # noqa: E402
-from tests.test_fuzz_mutations import validate_outcome  # noqa: E402
+from tests.test_fuzz_mutations import Hang, validate_outcome  # noqa: E402
+from tests.test_fuzz_mutations import time_limit as watchdog  # noqa: E402
 from tests.test_fuzz_valid import assert_solved_correctly  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
@@ -56,22 +55,6 @@ VALID_CASE_S = 120.0   # solve + conflict search + one re-solve per conflict ele
 MUTATED_CASE_S = 20.0
 
 
-class Hang(Exception):
-    pass
-
-
-@contextmanager
-def watchdog(seconds: float) -> Iterator[None]:
-    def fire(signum: int, frame: Any) -> None:
-        raise Hang(f"no answer within {seconds:g} s")
-
-    old = signal.signal(signal.SIGALRM, fire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
 
 
 class Tally:

@@ -402,9 +402,6 @@ def dumps_scenario(scenario: Scenario, kind: str = "yaml") -> str:
     """Write a scenario back out (used by the UI's download and sweeps)."""
     data = scenario.model_dump(mode="json", by_alias=True, exclude_defaults=True)
     data["format"] = scenario.format
-    for c, cd in zip(scenario.concessions, data.get("concessions", []), strict=False):
-        cd.setdefault("duration",
-                      c.duration if isinstance(c.duration, int) else c.duration.model_dump())
     if kind == "json":
         return json.dumps(data, indent=2, ensure_ascii=False)
     if kind == "toml":

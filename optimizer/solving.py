@@ -133,24 +133,12 @@ def _status(solver: cp_model.CpSolver) -> Any:
     return solver.response_proto.status
 
 
-def tune(p: Any, n_concessions: int) -> None:
-    """CP-SAT parameters by problem size (measured: benchmarks/README.md).
-
-    Tried and left at CP-SAT's defaults, as none won across the PSPLIB
-    selections in the same runs: linearization level 2 (one more j30 proof,
-    j3029_9 twice as slow), timetable edge finding with the overload checker,
-    hard precedences in the cumulative, objective lower-bound and shaving
-    searches (fewer proofs in 10 s), and level 0 on 1,000 concessions (same).
-    """
-    del p, n_concessions
-
-
 def _int_bound(x: float) -> int:
     return math.ceil(x - 1e-6)
 
 
 def _run(m: cp_model.CpModel, opts: SolveOptions, control: StopControl, limit: float,
-         callback: _Callback, *, confirm: bool = False, size: int = 0) -> cp_model.CpSolver:
+         callback: _Callback, *, confirm: bool = False) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     p = solver.parameters
     p.max_time_in_seconds = limit
@@ -170,8 +158,10 @@ def _run(m: cp_model.CpModel, opts: SolveOptions, control: StopControl, limit: f
         # and helper variables) follows by propagation.
         p.fix_variables_to_their_hinted_value = True
         p.num_workers = 1
-    if not confirm:
-        tune(p, size)
+    # Otherwise CP-SAT's defaults: linearization level 2, timetable edge
+    # finding with the overload checker, hard precedences in the cumulative and
+    # objective lower-bound/shaving searches were measured on the PSPLIB
+    # selections and none won overall (benchmarks/results/tuning.md).
     control.attach(solver)
     solver.solve(m, callback)
     control.attach(None)
@@ -278,8 +268,7 @@ def solve(scenario: Scenario, options: SolveOptions | None = None, *,
             solver, status = confirmed, cp_model.FEASIBLE
         else:
             main = solver = _run(m, opts, control,
-                                 max(remaining, MIN_STAGE_S if k > 0 else 0.01), callback,
-                                 size=len(scenario.concessions))
+                                 max(remaining, MIN_STAGE_S if k > 0 else 0.01), callback)
             status = _status(solver)
             if confirmed is not None and status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 # Stopped or out of time before it found anything better.
