@@ -10,8 +10,7 @@ import time
 
 from ortools.sat.python import cp_model
 
-from benchmarks.psplib import Instance, RunRecord, reference
-from benchmarks.timing import FirstBest, params
+from benchmarks.psplib import Instance, RunRecord, solve_timed
 
 
 def build_model(inst: Instance) -> tuple[cp_model.CpModel, list[cp_model.IntVar],
@@ -43,10 +42,4 @@ def solve_baseline(inst: Instance, time_limit_s: float, workers: int, seed: int)
     t0 = time.perf_counter()
     m, _, _ = build_model(inst)
     build_s = time.perf_counter() - t0
-    solver = cp_model.CpSolver()
-    params(solver, time_limit_s, workers, seed)
-    cb = FirstBest(t0)
-    status = solver.solve(m, cb)
-    total = time.perf_counter() - t0
-    return RunRecord(inst.name, inst.family, "baseline", *cb.outcome(solver, status),
-                     build_s, cb.first_s, cb.best_s, total).finish(reference(inst))
+    return solve_timed(m, inst, "baseline", t0, build_s, time_limit_s, workers, seed)

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import time
 
-from ortools.sat.python import cp_model
-
-from benchmarks.psplib import Instance, RunRecord, reference
-from benchmarks.timing import FirstBest, params
+from benchmarks.psplib import Instance, RunRecord, solve_timed
 
 
 def build_data(inst: Instance):  # type: ignore[no-untyped-def]
@@ -49,10 +46,4 @@ def solve_pyjobshop(inst: Instance, time_limit_s: float, workers: int, seed: int
     cp = CPModel(data)
     m = cp.model
     build_s = time.perf_counter() - t0
-    solver = cp_model.CpSolver()
-    params(solver, time_limit_s, workers, seed)
-    cb = FirstBest(t0)
-    status = solver.solve(m, cb)
-    total = time.perf_counter() - t0
-    return RunRecord(inst.name, inst.family, "pyjobshop", *cb.outcome(solver, status),
-                     build_s, cb.first_s, cb.best_s, total).finish(reference(inst))
+    return solve_timed(m, inst, "pyjobshop", t0, build_s, time_limit_s, workers, seed)

@@ -326,3 +326,19 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def solve_timed(model: Any, inst: Instance, engine: str, t0: float, build_s: float,
+                time_limit_s: float, workers: int, seed: int) -> RunRecord:
+    """Solve a peer's CP-SAT model with the shared settings and timing callback."""
+    from ortools.sat.python import cp_model
+
+    from benchmarks.timing import FirstBest, params
+
+    solver = cp_model.CpSolver()
+    params(solver, time_limit_s, workers, seed)
+    cb = FirstBest(t0)
+    status = solver.solve(model, cb)
+    total = time.perf_counter() - t0
+    return RunRecord(inst.name, inst.family, engine, *cb.outcome(solver, status),
+                     build_s, cb.first_s, cb.best_s, total).finish(reference(inst))
