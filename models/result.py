@@ -99,16 +99,20 @@ class Conflict(_Model):
     suggestions: list[dict[str, Any]] = Field(default_factory=list)
 
     def spec_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
+        """Exactly the four keys of SPEC §3 (the result file)."""
+        return {
             "rules": list(self.rules),
             "demands": [d.spec_dict() for d in self.demands],
             "concessions": list(self.concessions),
             "message": self.message,
         }
-        if self.explanations:
-            out["explanations"] = list(self.explanations)
-        if self.suggestions:
-            out["suggestions"] = list(self.suggestions)
+
+    def full_dict(self) -> dict[str, Any]:
+        """The SPEC keys plus one sentence per element and the suggested relaxations
+        (``roadmap explain --format json``)."""
+        out = self.spec_dict()
+        out["explanations"] = list(self.explanations)
+        out["suggestions"] = list(self.suggestions)
         return out
 
 

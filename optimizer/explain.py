@@ -561,7 +561,7 @@ class Explanation:
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"status": self.status}
         if self.conflict is not None:
-            out["conflict"] = self.conflict.spec_dict()
+            out["conflict"] = self.conflict.full_dict()
         if self.binding is not None:
             out["metrics"] = self.result.metrics.model_dump() if self.result.metrics else None
             out["binding"] = self.binding.to_dict()

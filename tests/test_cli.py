@@ -149,3 +149,14 @@ def test_unknown_status_exit_3_when_no_time(tmp_path: Path) -> None:
     else:  # a very fast machine may find one: then it is a valid schedule
         assert res.exit_code == 0
         assert check(load_scenario(path), Result.from_dict(data)) == []
+
+
+def test_result_conflict_has_exactly_the_spec_keys(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["solve", str(write(tmp_path, INFEASIBLE)), "-f", "json", "-w", "1"])
+    assert res.exit_code == 1
+    data = json.loads(res.stdout)
+    assert set(data) == {"format", "scenario", "status", "metrics", "objective", "solver",
+                         "phases", "schedule", "exposure", "conflict"}
+    assert set(data["conflict"]) == {"rules", "demands", "concessions", "message"}
+    assert data["conflict"]["rules"] == ["verify_first"]
+    assert "horizon" in data["conflict"]["message"]
