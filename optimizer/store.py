@@ -21,8 +21,9 @@ import json
 import os
 import sqlite3
 import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,6 +146,26 @@ class StoredRun:
 _FIELDS = tuple(StoredRun.__dataclass_fields__)
 
 
+def _retry_busy(step: Callable[[], Any]) -> Any:
+    """Run ``step``, retrying while another process holds the database.
+
+    Switching a new file to WAL takes an exclusive lock and SQLite may answer
+    "database is locked" at once, without its busy handler, while a second
+    batch is creating the same store: wait and retry, up to the busy timeout.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    delay = 0.01
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as exc:
+            text = str(exc).lower()
+            if ("locked" not in text and "busy" not in text) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+
 class RunStore:
     """A SQLite file of runs; safe for several processes and threads at once."""
 
@@ -157,7 +178,7 @@ class RunStore:
         self._conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000,
                                      isolation_level=None, check_same_thread=False)
         self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        mode = _retry_busy(lambda: self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0])
         if str(mode).lower() != "wal":
             raise OSError(f"{self.path}: cannot switch the run store to WAL mode ({mode})")
         self._conn.execute("PRAGMA synchronous=NORMAL")
