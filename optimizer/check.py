@@ -395,7 +395,9 @@ class _Checker:
         if name == "makespan":
             return max((pl.end for pl in placed.values()), default=0)
         if name == "weighted_completion":
-            return sum(self.sc.concession(cid).priority * pl.end for cid, pl in placed.items())
+            # One pass over the concessions: a per-id lookup would be quadratic.
+            return sum(c.priority * placed[c.id].end for c in self.sc.concessions
+                       if c.id in placed)
         if name == "peak_exposure":
             chosen = parties or [p.id for p in self.sc.parties]
             return max((max(0, lv) for p in chosen

@@ -51,23 +51,41 @@ def exposure_curve(sc: Scenario, placed: dict[str, Placed], party: str,
     return points
 
 
-def metrics(sc: Scenario, placed: dict[str, Placed], derived: dict[str, Derived] | None = None,
-            parties: list[str] | None = None) -> dict[str, int]:
-    derived = derived or derive_all(sc)
-    makespan = max((pl.end for pl in placed.values()), default=0)
-    weighted = sum(sc.concession(cid).priority * pl.end for cid, pl in placed.items())
+def peak_exposure(sc: Scenario, placed: dict[str, Placed], derived: dict[str, Derived],
+                  parties: list[str] | None = None) -> int:
     peak = 0
     for p in parties or sc.party_ids:
         for _, level in exposure_curve(sc, placed, p, derived):
             peak = max(peak, level)
-    excluded = sum(d.total_value for cid, d in derived.items() if cid not in placed)
-    return {
-        "makespan": makespan,
-        "weighted_completion": weighted,
-        "peak_exposure": peak,
-        "excluded_value": excluded,
-        "phase_imbalance": phase_imbalance(sc, placed, derived),
-    }
+    return peak
+
+
+def weighted_completion(sc: Scenario, placed: dict[str, Placed]) -> int:
+    # One pass over the concessions: a per-id lookup would make this quadratic.
+    return sum(c.priority * placed[c.id].end for c in sc.concessions if c.id in placed)
+
+
+def _figure(sc: Scenario, placed: dict[str, Placed], derived: dict[str, Derived],
+            metric: str, parties: list[str] | None = None) -> int:
+    if metric == "makespan":
+        return max((pl.end for pl in placed.values()), default=0)
+    if metric == "weighted_completion":
+        return weighted_completion(sc, placed)
+    if metric == "peak_exposure":
+        return peak_exposure(sc, placed, derived, parties)
+    if metric == "excluded_value":
+        return sum(d.total_value for cid, d in derived.items() if cid not in placed)
+    return phase_imbalance(sc, placed, derived)
+
+
+METRICS = ("makespan", "weighted_completion", "peak_exposure", "excluded_value",
+           "phase_imbalance")
+
+
+def metrics(sc: Scenario, placed: dict[str, Placed], derived: dict[str, Derived] | None = None,
+            parties: list[str] | None = None) -> dict[str, int]:
+    derived = derived or derive_all(sc)
+    return {m: _figure(sc, placed, derived, m, parties) for m in METRICS}
 
 
 def delivered_by_phase(sc: Scenario, placed: dict[str, Placed], party: str,
@@ -95,6 +113,5 @@ def phase_imbalance(sc: Scenario, placed: dict[str, Placed], derived: dict[str, 
 
 def term_value(sc: Scenario, placed: dict[str, Placed], metric: str,
                parties: list[str] | None, derived: dict[str, Derived]) -> int:
-    if metric == "peak_exposure":
-        return metrics(sc, placed, derived, parties)["peak_exposure"]
-    return metrics(sc, placed, derived)[metric]
+    """One metric (an objective term's value: peak exposure over the term's parties)."""
+    return _figure(sc, placed, derived, metric, parties if metric == "peak_exposure" else None)
