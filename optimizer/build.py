@@ -40,11 +40,13 @@ def _check(deadline: float | None, k: int) -> None:
         raise BuildTimeout
 
 
-def build(sc: Scenario, *, explain: bool = False, deadline: float | None = None) -> Handles:
+def build(sc: Scenario, *, explain: bool = False, deadline: float | None = None,
+          relax_phase_ends: bool = False) -> Handles:
     model = cp_model.CpModel()
     h = Handles(
         scenario=sc, model=model, derived=derive_all(sc),
         horizon_ub=relaxed_horizon(sc) if explain else sc.horizon, explain=explain,
+        phase_end_gap=0 if relax_phase_ends else 1,
     )
     _phases(h)
     for k, c in enumerate(sc.concessions):
@@ -172,7 +174,7 @@ def _concession(h: Handles, c) -> None:  # type: ignore[no-untyped-def]
                 m.add(y == 0).only_enforce_if(h.demand(("concession", cid, "phases")))
             if k > 0:
                 m.add(start >= b[k]).only_enforce_if(y)
-            m.add(start <= b[k + 1] - 1).only_enforce_if(y)
+            m.add(start <= b[k + 1] - h.phase_end_gap).only_enforce_if(y)
             lits.append(y)
         m.add(sum(lits) == present)
     h.conc[cid] = ConcessionVars(

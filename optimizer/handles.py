@@ -48,6 +48,9 @@ class Handles:
     boundaries: list[LinearExpr] = field(default_factory=list)   # B_0..B_K
     phase_ids: list[str] = field(default_factory=list)
     explain: bool = False
+    # 1: a start lies strictly before its phase's end (SPEC §2.1); 0 in the
+    # relaxation that bounds a coarse-grain solve (optimizer/timescale.py).
+    phase_end_gap: int = 1
     demands: dict[DemandKey, Any] = field(default_factory=dict)  # explain mode only
     rule_lits: dict[str, Any] = field(default_factory=dict)      # explain mode only
     exposure_levels: dict[str, list[tuple[str, LinearExpr]]] = field(default_factory=dict)

@@ -6,8 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 from models.result import Metrics, PhaseWindow, Result, ScenarioRef, ScheduleEntry, SolverInfo
+from models.scenario import Scenario
 from optimizer.evaluate import Placed, exposure_curve, metrics
 from optimizer.handles import Handles
+from optimizer.semantics import Derived
 
 
 def empty_result(ref: ScenarioRef, info: SolverInfo, status: str) -> Result:
@@ -34,27 +36,34 @@ def read_result(h: Handles, value: Evaluate, ref: ScenarioRef, info: SolverInfo,
 
             phase = phase_of(start, bounds)
         placed[c.id] = Placed(start, end, phase)
-    _tidy_last_phase(h, bounds, placed)
+    tidy_last_phase(sc, bounds, placed)
+    return assemble(sc, h.derived, h.phase_ids, bounds, placed, ref, info, status)
+
+
+def assemble(sc: Scenario, derived: dict[str, Derived], phase_ids: list[str], bounds: list[int],
+             placed: dict[str, Placed], ref: ScenarioRef, info: SolverInfo,
+             status: str) -> Result:
+    """A Result from placed concessions and phase boundaries (objective left empty)."""
     schedule = []
     for c in sc.concessions:
         pl = placed.get(c.id)
-        lag = h.derived[c.id].lag
+        lag = derived[c.id].lag
         if pl is None:
             schedule.append(ScheduleEntry(id=c.id, party=c.party, present=False, start=None,
                                           end=None, phase=None, verified=None))
         else:
             schedule.append(ScheduleEntry(
                 id=c.id, party=c.party, present=True, start=pl.start, end=pl.end,
-                phase=h.phase_ids[pl.phase], verified=None if lag is None else pl.end + lag))
+                phase=phase_ids[pl.phase], verified=None if lag is None else pl.end + lag))
     phases = [PhaseWindow(id=pid, start=bounds[k], end=bounds[k + 1])
-              for k, pid in enumerate(h.phase_ids)]
-    figures = metrics(sc, placed, h.derived)
-    exposure = {p: exposure_curve(sc, placed, p, h.derived) for p in sc.party_ids}
+              for k, pid in enumerate(phase_ids)]
+    figures = metrics(sc, placed, derived)
+    exposure = {p: exposure_curve(sc, placed, p, derived) for p in sc.party_ids}
     return Result(scenario=ref, status=status, metrics=Metrics(**figures), objective=[],  # type: ignore[arg-type]
                   solver=info, phases=phases, schedule=schedule, exposure=exposure)
 
 
-def _tidy_last_phase(h: Handles, bounds: list[int], placed: dict[str, Placed]) -> None:
+def tidy_last_phase(sc: Scenario, bounds: list[int], placed: dict[str, Placed]) -> None:
     """Report the last phase as ending with the roadmap when the rules allow.
 
     The end of the last phase is free (SPEC §2.1) and nothing but its own
@@ -62,14 +71,13 @@ def _tidy_last_phase(h: Handles, bounds: list[int], placed: dict[str, Placed]) -
     arbitrary choice is replaced by the makespan clamped to what is allowed.
     """
     k = len(bounds) - 1
-    ph = h.scenario.effective_phases[-1]
+    ph = sc.effective_phases[-1]
     prev = bounds[k - 1]
     lo = prev + ph.min_length
     for pl in placed.values():
         if pl.phase == k - 1:
             lo = max(lo, pl.start + 1)
-    hi = min(h.scenario.horizon, prev + (ph.max_length if ph.max_length is not None
-                                         else h.scenario.horizon))
+    hi = min(sc.horizon, prev + (ph.max_length if ph.max_length is not None else sc.horizon))
     makespan = max((pl.end for pl in placed.values()), default=0)
     if lo <= hi:
         bounds[k] = min(max(makespan, lo), hi)

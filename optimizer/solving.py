@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import ortools
@@ -28,6 +28,14 @@ from optimizer.handles import Handles
 from optimizer.heuristic import Hint, better_hint, first_hint
 from optimizer.metrics_cp import metric_expr
 from optimizer.readback import empty_result, read_result
+from optimizer.timescale import (
+    coarsen,
+    grain,
+    lift,
+    scale_value,
+    single_phase,
+    starts_inside_phases,
+)
 
 # A later lexicographic stage always gets at least this long: it starts from
 # the previous stage's complete solution as a hint, so it is feasible at once.
@@ -138,7 +146,7 @@ def _int_bound(x: float) -> int:
 
 
 def _run(m: cp_model.CpModel, opts: SolveOptions, control: StopControl, limit: float,
-         callback: _Callback, *, confirm: bool = False) -> cp_model.CpSolver:
+         callback: _Callback | None, *, confirm: bool = False) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     p = solver.parameters
     p.max_time_in_seconds = limit
@@ -205,13 +213,27 @@ def solve(scenario: Scenario, options: SolveOptions | None = None, *,
     """Solve a scenario to an optimal (or best found) phased schedule."""
     opts = options or SolveOptions()
     control = control or StopControl()
-    t0 = time.monotonic()
+    g = grain(scenario)
+    if g > 1:
+        return _solve_coarse(scenario, g, opts, on_progress, control, explain_infeasible)
+    return _solve_direct(scenario, opts, on_progress=on_progress, control=control,
+                         explain_infeasible=explain_infeasible)
+
+
+def _solve_direct(scenario: Scenario, opts: SolveOptions, *,
+                  on_progress: Callable[[Progress], None] | None = None,
+                  control: StopControl | None = None, explain_infeasible: bool = True,
+                  relax_phase_ends: bool = False, t0: float | None = None,
+                  start_hint: Result | None = None) -> Result:
+    """The model of the scenario as written, solved stage by stage."""
+    control = control or StopControl()
+    t0 = time.monotonic() if t0 is None else t0
     deadline = t0 + opts.time_limit_s
     sha = scenario_sha256(scenario)
     report = on_progress or (lambda _p: None)
 
     try:
-        h = build(scenario, deadline=deadline)
+        h = build(scenario, deadline=deadline, relax_phase_ends=relax_phase_ends)
     except BuildTimeout:
         # The limit covers model building too: nothing to search in the time left.
         info = SolverInfo(version=solver_version(),
@@ -226,7 +248,11 @@ def solve(scenario: Scenario, options: SolveOptions | None = None, *,
     all_optimal = True
     infeasible = False
 
-    hint = first_hint(scenario, h, deadline)
+    if start_hint is not None:
+        _hint_schedule(h, start_hint)
+        hint = None
+    else:
+        hint = first_hint(scenario, h, deadline)
     for k, (label, expr, _) in enumerate(stages):
         if control.stopped and values is not None:
             all_optimal = False
@@ -321,6 +347,111 @@ def solve(scenario: Scenario, options: SolveOptions | None = None, *,
                          "optimal" if all_optimal else "feasible")
     _fill_objective(scenario, result, stage_results)
     return result
+
+
+def _solve_coarse(scenario: Scenario, g: int, opts: SolveOptions,
+                  on_progress: Callable[[Progress], None] | None, control: StopControl,
+                  explain_infeasible: bool) -> Result:
+    """Solve in units of g (optimizer/timescale.py says why this is exact)."""
+    t0 = time.monotonic()
+    coarse = coarsen(scenario, g)
+    ref = ScenarioRef(name=scenario.name, sha256=scenario_sha256(scenario))
+    user = on_progress or (lambda _p: None)
+
+    def report(p: Progress) -> None:
+        user(replace(p, objective=scale_value(p.metric, p.objective, g),
+                     bound=scale_value(p.metric, p.bound, g)))
+
+    def info() -> SolverInfo:
+        return SolverInfo(version=solver_version(), wall_time_s=round(time.monotonic() - t0, 3),
+                          workers=opts.workers, seed=opts.seed, time_limit_s=opts.time_limit_s)
+
+    def bounds_of(res: Result) -> list[int | None]:
+        return [None if e.bound is None else int(scale_value(e.metric, e.bound, g) or 0)
+                for e in res.objective]
+
+    def stage_values(res: Result) -> list[int]:
+        entries = res.objective[-1:] if scenario.objective.mode == "weighted" else res.objective
+        return [-1 if e.value is None else e.value for e in entries]
+
+    if single_phase(scenario):
+        exact = _solve_direct(coarse, opts, on_progress=report, control=control,
+                              explain_infeasible=False, t0=t0)
+        if exact.status in ("optimal", "feasible"):
+            return lift(exact, scenario, g, exact.status, bounds_of(exact), ref, info())
+        if exact.status == "unknown":
+            return empty_result(ref, info(), "unknown")
+        result = empty_result(ref, info(), "infeasible")
+        if explain_infeasible:
+            from optimizer.explain import find_conflict
+
+            result.conflict = find_conflict(
+                scenario, deadline=max(t0 + opts.time_limit_s, time.monotonic() + 0.5))
+            result.solver.wall_time_s = round(time.monotonic() - t0, 3)
+        return result
+
+    # Several phases: the coarse model's schedules are schedules of the
+    # original, but its optimum may not be the original's. The relaxation
+    # (s <= B) bounds the original from below; hinted with the coarse
+    # schedule it usually proves that bound at once. Equal stage values, or a
+    # relaxed optimum whose starts all lie strictly inside their phases,
+    # settle it.
+    first = opts.model_copy(update={"time_limit_s": 0.6 * opts.time_limit_s})
+    exact = _solve_direct(coarse, first, on_progress=report, control=control,
+                          explain_infeasible=False, t0=t0)
+    best: Result | None = None    # the coarse schedule, kept in case the fallback does worse
+    if exact.status in ("optimal", "feasible") and not control.stopped:
+        relaxed = _solve_direct(coarse, opts.model_copy(update={
+            "time_limit_s": max(t0 + 0.9 * opts.time_limit_s - time.monotonic(), 0.1)}),
+            control=control, explain_infeasible=False, relax_phase_ends=True, start_hint=exact)
+        if relaxed.status == "optimal":
+            if stage_values(relaxed) == stage_values(exact):
+                return lift(exact, scenario, g, "optimal", bounds_of(relaxed), ref, info())
+            if starts_inside_phases(relaxed, coarse):
+                return lift(relaxed, scenario, g, "optimal", bounds_of(relaxed), ref, info())
+        # A stage bound of the relaxation holds for the original while each
+        # earlier stage of the relaxation kept a value at least the schedule's.
+        found = relaxed.status in ("optimal", "feasible")
+        rb = bounds_of(relaxed) if found else [None] * len(exact.objective)
+        ok = found
+        bounds: list[int | None] = []
+        for k, e in enumerate(exact.objective):
+            bounds.append(rb[k] if ok else None)
+            rv = relaxed.objective[k].value if found else None
+            ok = ok and rv is not None and e.value is not None and rv >= e.value
+        if scenario.objective.mode == "weighted":
+            head: list[int | None] = [None] * (len(bounds) - 1)
+            bounds = [*head, rb[-1]]
+        best = lift(exact, scenario, g, "feasible", bounds, ref, info())
+        if relaxed.status != "optimal" or exact.status != "optimal":
+            return best    # not settled in time: the coarse schedule stands
+    elif exact.status in ("optimal", "feasible"):
+        return lift(exact, scenario, g, "feasible", [None] * len(exact.objective), ref, info())
+    # The grain could not settle it (an optimum off the grid, or no coarse
+    # schedule): solve the scenario as written in the time left.
+    left = t0 + opts.time_limit_s - time.monotonic()
+    if left < 0.2 or control.stopped:
+        return best if best is not None else empty_result(ref, info(), "unknown")
+    plain = _solve_direct(scenario, opts.model_copy(update={"time_limit_s": left}),
+                          on_progress=on_progress, control=control,
+                          explain_infeasible=explain_infeasible, start_hint=best)
+    if best is not None and (plain.status not in ("optimal", "feasible")
+                             or (plain.status == "feasible"
+                                 and stage_values(best) < stage_values(plain))):
+        return best
+    return plain
+
+
+def _hint_schedule(h: Handles, res: Result) -> None:
+    """Hint every presence and start of a schedule of the same concessions."""
+    m = h.model
+    where = {s.id: s for s in res.schedule}
+    for c in h.scenario.concessions:
+        v, s = h.conc[c.id], where[c.id]
+        if not v.required:
+            m.add_hint(v.present, 1 if s.present else 0)
+        if s.present and s.start is not None:
+            m.add_hint(v.start, s.start)
 
 
 def _fill_objective(sc: Scenario, result: Result,
