@@ -44,30 +44,23 @@ TIME_METRICS = frozenset({"makespan", "weighted_completion"})
 def grain(sc: Scenario) -> int:
     """The largest g dividing every time figure the model reads (1 if none)."""
     g = sc.horizon
-    derived = derive_all(sc)
     for c in sc.concessions:
-        g = gcd(g, c.min_duration, c.max_duration, c.earliest_start)
-        if c.latest_end is not None:
-            g = gcd(g, c.latest_end)
-        if c.start is not None:
-            g = gcd(g, c.start)
-        lag = derived[c.id].lag
-        if lag is not None:
-            g = gcd(g, lag)
+        g = gcd(g, c.min_duration, c.max_duration, c.earliest_start, c.latest_end or 0,
+                c.start or 0)
         if g == 1:
-            return 1
+            return 1     # the common case, found before any derived figure is computed
     phases = sc.effective_phases
     for ph in phases:
-        if ph.max_length is not None:
-            g = gcd(g, ph.max_length)
         # One phase: its minimum only bounds its free end, which may be rounded up.
-        if len(phases) > 1:
-            g = gcd(g, ph.min_length)
+        g = gcd(g, ph.max_length or 0, ph.min_length if len(phases) > 1 else 0)
     for r in sc.rules:
         if r.kind == "precedence":
             g = gcd(g, r.min_lag, r.max_lag or 0)
         elif r.kind == "reciprocity":
             g = gcd(g, r.max_gap)
+    if g > 1:
+        derived = derive_all(sc)
+        g = gcd(g, *(d.lag for d in derived.values() if d.lag is not None))
     return max(g, 1)
 
 
