@@ -238,13 +238,48 @@ def scale_one(n: int, parties: int, time_limit: float, workers: int, seed: int,
     }
 
 
+def days_vs_months(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Pair each day-based run with the month-based run of the same size and seed."""
+    months = {(r["n"], r["seed"]): r for r in rows if r["time_unit_factor"] == 1}
+    out: list[dict[str, Any]] = []
+    for r in rows:
+        m = months.get((r["n"], r["seed"]))
+        if r["time_unit_factor"] == 1 or m is None:
+            continue
+        f = r["time_unit_factor"]
+        out.append({
+            "n": r["n"], "seed": r["seed"], "months_status": m["status"],
+            "days_status": r["status"], "months_objective": m["objective"],
+            "days_objective": r["objective"],
+            "same_optimum": (m["objective"] is not None and r["objective"] == f * m["objective"]),
+            "months_s": m["total_s"], "days_s": r["total_s"],
+            "ratio": round(r["total_s"] / max(m["total_s"], 1e-9), 2),
+        })
+    if out:
+        ratios = [o["ratio"] for o in out]
+        out.append({"n": "all", "seed": "median", "months_status": "", "days_status": "",
+                    "months_objective": None, "days_objective": None,
+                    "same_optimum": all(o["same_optimum"] for o in out),
+                    "months_s": round(sum(o["months_s"] for o in out), 3),
+                    "days_s": round(sum(o["days_s"] for o in out), 3),
+                    "ratio": statistics.median(ratios)})
+    return out
+
+
 def run_scale(args: argparse.Namespace) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    cases = [(n, 1) for n in args.sizes] + [(n, args.day_factor) for n in args.day_sizes]
-    for n, factor in cases:
+    cases = [(n, 1, args.seed) for n in args.sizes]
+    for n in args.day_sizes:
+        # The same roadmap counted in months and in days, for several seeds:
+        # one seed's solve time varies too much to judge the ratio on.
+        for s in args.day_seeds:
+            if (n, 1, s) not in cases:
+                cases.append((n, 1, s))
+            cases.append((n, args.day_factor, s))
+    for n, factor, seed in cases:
         cmd = [sys.executable, "-m", "benchmarks.run", "_scale_one", str(n),
                "--parties", str(args.parties), "--time-limit", str(args.scale_limit),
-               "--workers", str(args.workers), "--seed", str(args.seed),
+               "--workers", str(args.workers), "--seed", str(seed),
                "--factor", str(factor), "--early", str(args.early)]
         out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True)
         row = json.loads(out.stdout.strip().splitlines()[-1])
@@ -321,6 +356,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--sizes", default="50,200,1000,5000")
     ap.add_argument("--day-sizes", default="200", help="sizes also run in days (x30 units)")
     ap.add_argument("--day-factor", type=int, default=30)
+    ap.add_argument("--day-seeds", default="0,1,2,3", help="seeds of the days-vs-months pairs")
     ap.add_argument("--parties", type=int, default=4)
     ap.add_argument("--scale-limit", type=float, default=60.0)
     ap.add_argument("--early", type=float, default=10.0)
@@ -339,9 +375,14 @@ def main(argv: list[str] | None = None) -> None:
     if args.suite == "scale":
         args.sizes = [int(x) for x in args.sizes.split(",") if x]
         args.day_sizes = [int(x) for x in args.day_sizes.split(",") if x]
+        args.day_seeds = [int(x) for x in args.day_seeds.split(",") if x]
         rows = run_scale(args)
         write_csv(RESULTS / f"{name}.csv", rows)
-        body = header(args, label, args.scale_limit, started, load0) + md_table(rows)
+        days = days_vs_months(rows)
+        write_csv(RESULTS / f"{name}-days.csv", days)
+        body = (header(args, label, args.scale_limit, started, load0) + md_table(rows)
+                + "\nThe same roadmaps counted in days (every time figure x"
+                  f"{args.day_factor}) against months:\n\n" + md_table(days))
     else:
         records = run_psplib(args.suite, args)
         write_csv(RESULTS / f"{name}.csv", [asdict(r) for r in records])

@@ -42,6 +42,13 @@ from optimizer.timescale import (
 MIN_STAGE_S = 0.1
 # The confirmation of a greedy first schedule propagates fixed values only.
 CONFIRM_S = 5.0
+# Between these sizes a stage's full search gets a share of its time and
+# neighbourhood search alone the rest (benchmarks/README.md, "Engine
+# changes"). Larger models are still presolving when the share runs out.
+LNS_SPLIT_FROM = 500
+LNS_SPLIT_BELOW = 2500
+LNS_SHARE_FULL = 0.3
+MIN_LNS_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -146,7 +153,8 @@ def _int_bound(x: float) -> int:
 
 
 def _run(m: cp_model.CpModel, opts: SolveOptions, control: StopControl, limit: float,
-         callback: _Callback | None, *, confirm: bool = False) -> cp_model.CpSolver:
+         callback: _Callback | None, *, confirm: bool = False,
+         lns_only: bool = False) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     p = solver.parameters
     p.max_time_in_seconds = limit
@@ -161,6 +169,8 @@ def _run(m: cp_model.CpModel, opts: SolveOptions, control: StopControl, limit: f
     solver.log_callback = _log_sink(control, opts.log)
     if opts.workers == 1:
         p.interleave_search = False
+    if lns_only:
+        p.use_lns_only = True
     if confirm:
         # Every decision is hinted and fixed; what is left (the objective
         # and helper variables) follows by propagation.
@@ -174,6 +184,28 @@ def _run(m: cp_model.CpModel, opts: SolveOptions, control: StopControl, limit: f
     solver.solve(m, callback)
     control.attach(None)
     return solver
+
+
+def _improve(m: cp_model.CpModel, full: cp_model.CpSolver, opts: SolveOptions,
+             control: StopControl, limit: float, callback: _Callback) -> cp_model.CpSolver:
+    """Large neighbourhood search only, from the full search's best schedule.
+
+    On big roadmaps the full-search worker has its bound early and then adds
+    little; both workers searching neighbourhoods of the incumbent find
+    better schedules faster. The bound stays the full search's.
+    """
+    if limit < MIN_LNS_S:
+        return full
+    m.clear_hints()
+    proto = m.proto
+    values = list(full.response_proto.solution)
+    proto.solution_hint.vars.extend(range(len(values)))
+    proto.solution_hint.values.extend(values)
+    lns = _run(m, opts, control, limit, callback, lns_only=True)
+    if _status(lns) in (cp_model.OPTIMAL, cp_model.FEASIBLE) and (
+            lns.objective_value <= full.objective_value):
+        return lns
+    return full
 
 
 def _confirm(m: cp_model.CpModel, hint: Hint, opts: SolveOptions, control: StopControl,
@@ -293,9 +325,15 @@ def _solve_direct(scenario: Scenario, opts: SolveOptions, *,
         if confirmed is not None and remaining <= 0:
             solver, status = confirmed, cp_model.FEASIBLE
         else:
-            main = solver = _run(m, opts, control,
-                                 max(remaining, MIN_STAGE_S if k > 0 else 0.01), callback)
+            limit = max(remaining, MIN_STAGE_S if k > 0 else 0.01)
+            split = (LNS_SPLIT_FROM <= len(scenario.concessions) < LNS_SPLIT_BELOW
+                     and opts.workers >= 2 and limit >= 4 * MIN_LNS_S)
+            main = solver = _run(m, opts, control, limit * (LNS_SHARE_FULL if split else 1.0),
+                                 callback)
             status = _status(solver)
+            if split and status == cp_model.FEASIBLE and not control.stopped:
+                solver = _improve(m, solver, opts, control,
+                                  deadline - time.monotonic(), callback)
             if confirmed is not None and status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 # Stopped or out of time before it found anything better.
                 solver, status = confirmed, cp_model.FEASIBLE
@@ -303,8 +341,10 @@ def _solve_direct(scenario: Scenario, opts: SolveOptions, *,
             values = list(solver.response_proto.solution)
             best_solver = solver
             value = round(solver.objective_value)
-            optimal = status == cp_model.OPTIMAL and solver is not confirmed
-            bound = value if optimal else _bound_of(main, value)
+            bound = _bound_of(main, value)
+            optimal = (status == cp_model.OPTIMAL and solver is not confirmed) or (
+                bound is not None and bound >= value)
+            bound = value if optimal else bound
             stage_results.append((value, bound, optimal))
             all_optimal &= optimal
             report(Progress(k, len(stages), label, float(value),
@@ -429,12 +469,10 @@ def _solve_coarse(scenario: Scenario, g: int, opts: SolveOptions,
         return lift(exact, scenario, g, "feasible", [None] * len(exact.objective), ref, info())
     # The grain could not settle it (an optimum off the grid, or no coarse
     # schedule): solve the scenario as written in the time left.
-    left = t0 + opts.time_limit_s - time.monotonic()
-    if left < 0.2 or control.stopped:
+    if t0 + opts.time_limit_s - time.monotonic() < 0.2 or control.stopped:
         return best if best is not None else empty_result(ref, info(), "unknown")
-    plain = _solve_direct(scenario, opts.model_copy(update={"time_limit_s": left}),
-                          on_progress=on_progress, control=control,
-                          explain_infeasible=explain_infeasible, start_hint=best)
+    plain = _solve_direct(scenario, opts, on_progress=on_progress, control=control,
+                          explain_infeasible=explain_infeasible, t0=t0, start_hint=best)
     if best is not None and (plain.status not in ("optimal", "feasible")
                              or (plain.status == "feasible"
                                  and stage_values(best) < stage_values(plain))):

@@ -20,11 +20,14 @@ is not preserved: a start just before a boundary may land on it. Hence:
 
 * one phase: the end of the phase may be rounded up instead, so the coarse
   model is exact (same optimum, and its bounds are bounds of the original);
-* several phases: the coarse model's optimum is only an upper bound. The same
-  coarse model with ``s <= B'`` (the relaxation, into which the floor map
-  sends every schedule) gives a lower bound; when both are proven and equal,
-  stage by stage, the coarse schedule is optimal for the original. Otherwise
-  the original model is solved as before.
+* several phases: the coarse model's schedules are schedules of the
+  original, but its optimum is only an upper bound (tests/test_timescale.py
+  has a two-concession roadmap whose optimum lies off the grid). The same
+  coarse model with ``s <= B'`` instead (the relaxation, into which the floor
+  map sends every schedule) bounds the original from below; hinted with the
+  coarse optimum it usually proves at once that nothing is lower. Equal
+  stage values settle it; otherwise the original model is solved in the
+  time left, starting from the coarse schedule.
 """
 
 from __future__ import annotations

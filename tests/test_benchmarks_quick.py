@@ -137,3 +137,18 @@ def test_generator_is_seeded_and_solves_at_least_as_well_as_the_witness() -> Non
     assert result.status == "optimal"
     assert result.metrics is not None
     assert result.metrics.makespan <= max(e for _, e in witness.values())
+
+
+def test_days_vs_months_pairs_runs_of_one_size_and_seed() -> None:
+    from benchmarks.run import days_vs_months
+
+    def row(n: int, factor: int, seed: int, obj: int, t: float) -> dict[str, object]:
+        return {"n": n, "time_unit_factor": factor, "seed": seed, "status": "optimal",
+                "objective": obj, "total_s": t}
+
+    rows = [row(200, 1, 0, 81, 2.0), row(200, 30, 0, 2430, 3.0), row(200, 1, 1, 90, 1.0),
+            row(200, 30, 1, 2701, 4.0), row(50, 1, 0, 33, 0.1)]
+    pairs = days_vs_months(rows)
+    assert [(p["seed"], p["same_optimum"], p["ratio"]) for p in pairs[:-1]] == [
+        (0, True, 1.5), (1, False, 4.0)]
+    assert pairs[-1]["ratio"] == 2.75 and pairs[-1]["same_optimum"] is False

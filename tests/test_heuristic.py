@@ -107,3 +107,29 @@ def test_synthetic_roadmap_hint_is_clean_and_the_result_checks() -> None:
     makespan = max(plan.start[i] + plan.duration[i] for i in plan.start)
     assert first.objective == makespan
     assert result.metrics is not None and result.metrics.makespan <= makespan
+
+
+def test_big_roadmap_ends_its_stage_with_neighbourhood_search_only() -> None:
+    import optimizer.solving as solving
+
+    sc, _ = synthetic(solving.LNS_SPLIT_FROM, 4, seed=2)
+    runs: list[bool] = []
+    real_run = solving._run
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        runs.append(bool(kwargs.get("lns_only")))
+        return real_run(*args, **kwargs)
+
+    solving._run = spy
+    try:
+        res = solve(sc, SolveOptions(time_limit_s=6.0, workers=2, seed=0),
+                    explain_infeasible=False)
+    finally:
+        solving._run = real_run
+    assert res.status in ("optimal", "feasible")
+    assert check(sc, res) == []
+    (entry,) = res.objective
+    assert entry.bound is not None and entry.value is not None and entry.bound <= entry.value
+    if res.status == "feasible":
+        # The full search ran first; only then the neighbourhood search alone.
+        assert runs[-1] is True and False in runs
