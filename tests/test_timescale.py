@@ -62,6 +62,11 @@ def values(res: Any) -> list[Any]:
     return [(e.metric, e.value) for e in res.objective]
 
 
+def optimised(res: Any, sc: Any) -> list[Any]:
+    """What the objective fixes: every term stage by stage, or only the weighted sum."""
+    return values(res)[-1:] if sc.objective.mode == "weighted" else values(res)
+
+
 EXAMPLES = int(os.environ.get("TIMESCALE_EXAMPLES", "40"))
 
 
@@ -83,7 +88,7 @@ def test_grain_solve_matches_the_scenario_as_written(data: dict[str, Any], g: in
         return
     assert check(sc, fast) == []
     if fast.status == plain.status == "optimal":
-        assert values(fast) == values(plain)
+        assert optimised(fast, sc) == optimised(plain, sc)
 
 
 def two_phase(g: int) -> dict[str, Any]:
