@@ -5,9 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from models.result import Metrics, PhaseWindow, Result, ScenarioRef, ScheduleEntry, SolverInfo
+from models.result import (
+    Metrics,
+    ObjectiveEntry,
+    PhaseWindow,
+    Result,
+    ScenarioRef,
+    ScheduleEntry,
+    SolverInfo,
+)
 from models.scenario import Scenario
-from optimizer.evaluate import Placed, exposure_curve, metrics
+from optimizer.evaluate import Placed, exposure_curve, metrics, term_value
 from optimizer.handles import Handles
 from optimizer.semantics import Derived
 
@@ -81,3 +89,26 @@ def tidy_last_phase(sc: Scenario, bounds: list[int], placed: dict[str, Placed]) 
     makespan = max((pl.end for pl in placed.values()), default=0)
     if lo <= hi:
         bounds[k] = min(max(makespan, lo), hi)
+
+
+def objective_entries(sc: Scenario, placed: dict[str, Placed], derived: dict[str, Derived],
+                      stage_bounds: list[int | None]) -> list[ObjectiveEntry]:
+    """SPEC §3 ``objective``: each term's value; the proven bound of each stage.
+
+    Lexicographic: one stage per term. Weighted: one stage, whose bound goes on
+    the ``weighted_sum`` entry that follows the terms.
+    """
+    def bound(k: int) -> int | None:
+        return stage_bounds[k] if k < len(stage_bounds) else None
+
+    weighted = sc.objective.mode == "weighted"
+    entries: list[ObjectiveEntry] = []
+    total = 0
+    for k, t in enumerate(sc.objective.terms):
+        v = term_value(sc, placed, t.metric, t.parties, derived)
+        total += t.weight * v
+        entries.append(ObjectiveEntry(metric=t.metric, value=v, bound=None, weight=t.weight)
+                       if weighted else ObjectiveEntry(metric=t.metric, value=v, bound=bound(k)))
+    if weighted:
+        entries.append(ObjectiveEntry(metric="weighted_sum", value=total, bound=bound(0)))
+    return entries

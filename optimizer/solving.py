@@ -27,7 +27,7 @@ from optimizer.canonical import scenario_sha256
 from optimizer.handles import Handles
 from optimizer.heuristic import Hint, better_hint, first_hint
 from optimizer.metrics_cp import metric_expr
-from optimizer.readback import empty_result, read_result
+from optimizer.readback import empty_result, objective_entries, read_result
 from optimizer.timescale import (
     coarsen,
     grain,
@@ -186,6 +186,13 @@ def _run(m: cp_model.CpModel, opts: SolveOptions, control: StopControl, limit: f
     return solver
 
 
+def _hint_values(m: cp_model.CpModel, values: list[int]) -> None:
+    """Hint a complete solution vector of this model (every variable, in order)."""
+    m.clear_hints()
+    m.proto.solution_hint.vars.extend(range(len(values)))
+    m.proto.solution_hint.values.extend(values)
+
+
 def _improve(m: cp_model.CpModel, full: cp_model.CpSolver, opts: SolveOptions,
              control: StopControl, limit: float, callback: _Callback) -> cp_model.CpSolver:
     """Large neighbourhood search only, from the full search's best schedule.
@@ -196,11 +203,7 @@ def _improve(m: cp_model.CpModel, full: cp_model.CpSolver, opts: SolveOptions,
     """
     if limit < MIN_LNS_S:
         return full
-    m.clear_hints()
-    proto = m.proto
-    values = list(full.response_proto.solution)
-    proto.solution_hint.vars.extend(range(len(values)))
-    proto.solution_hint.values.extend(values)
+    _hint_values(m, list(full.response_proto.solution))
     lns = _run(m, opts, control, limit, callback, lns_only=True)
     if _status(lns) in (cp_model.OPTIMAL, cp_model.FEASIBLE) and (
             lns.objective_value <= full.objective_value):
@@ -317,10 +320,7 @@ def _solve_direct(scenario: Scenario, opts: SolveOptions, *,
                 values = list(confirmed.response_proto.solution)
             remaining = deadline - time.monotonic()
         if values is not None:
-            m.clear_hints()
-            proto = m.proto
-            proto.solution_hint.vars.extend(range(len(values)))
-            proto.solution_hint.values.extend(values)
+            _hint_values(m, values)
         main: cp_model.CpSolver | None = None
         if confirmed is not None and remaining <= 0:
             solver, status = confirmed, cp_model.FEASIBLE
@@ -371,13 +371,7 @@ def _solve_direct(scenario: Scenario, opts: SolveOptions, *,
         status_name = "infeasible" if infeasible else "unknown"
         result = empty_result(ref, info, status_name)
         if infeasible and explain_infeasible:
-            from optimizer.explain import find_conflict
-
-            # The explanation shares the solve's time limit (issue 8: the limit holds
-            # within a second); if it runs short, the conflict says it may not be minimal.
-            result.conflict = find_conflict(scenario,
-                                            deadline=max(deadline, time.monotonic() + 0.5))
-            result.solver.wall_time_s = round(time.monotonic() - t0, 3)
+            _explain(result, scenario, deadline, t0)
         return result
     if control.stopped and len(stage_results) < len(stages):
         all_optimal = False
@@ -406,13 +400,17 @@ def _solve_coarse(scenario: Scenario, g: int, opts: SolveOptions,
         return SolverInfo(version=solver_version(), wall_time_s=round(time.monotonic() - t0, 3),
                           workers=opts.workers, seed=opts.seed, time_limit_s=opts.time_limit_s)
 
+    def stages(res: Result) -> list[ObjectiveEntry]:
+        """One entry per optimisation stage: each term, or the weighted sum."""
+        return res.objective[-1:] if scenario.objective.mode == "weighted" else res.objective
+
     def bounds_of(res: Result) -> list[int | None]:
-        return [None if e.bound is None else int(scale_value(e.metric, e.bound, g) or 0)
-                for e in res.objective]
+        """Each stage's bound in the original units."""
+        return [None if e.bound is None else scale_value(e.metric, e.bound, g)
+                for e in stages(res)]
 
     def stage_values(res: Result) -> list[int]:
-        entries = res.objective[-1:] if scenario.objective.mode == "weighted" else res.objective
-        return [-1 if e.value is None else e.value for e in entries]
+        return [-1 if e.value is None else e.value for e in stages(res)]
 
     if single_phase(scenario):
         exact = _solve_direct(coarse, opts, on_progress=report, control=control,
@@ -423,11 +421,7 @@ def _solve_coarse(scenario: Scenario, g: int, opts: SolveOptions,
             return empty_result(ref, info(), "unknown")
         result = empty_result(ref, info(), "infeasible")
         if explain_infeasible:
-            from optimizer.explain import find_conflict
-
-            result.conflict = find_conflict(
-                scenario, deadline=max(t0 + opts.time_limit_s, time.monotonic() + 0.5))
-            result.solver.wall_time_s = round(time.monotonic() - t0, 3)
+            _explain(result, scenario, t0 + opts.time_limit_s, t0)
         return result
 
     # Several phases: the coarse model's schedules are schedules of the
@@ -451,22 +445,18 @@ def _solve_coarse(scenario: Scenario, g: int, opts: SolveOptions,
                 return lift(relaxed, scenario, g, "optimal", bounds_of(relaxed), ref, info())
         # A stage bound of the relaxation holds for the original while each
         # earlier stage of the relaxation kept a value at least the schedule's.
-        found = relaxed.status in ("optimal", "feasible")
-        rb = bounds_of(relaxed) if found else [None] * len(exact.objective)
-        ok = found
+        ok = relaxed.status in ("optimal", "feasible")
+        rb = bounds_of(relaxed) if ok else []
+        rv = stage_values(relaxed) if ok else []
         bounds: list[int | None] = []
-        for k, e in enumerate(exact.objective):
+        for k, v in enumerate(stage_values(exact)):
             bounds.append(rb[k] if ok else None)
-            rv = relaxed.objective[k].value if found else None
-            ok = ok and rv is not None and e.value is not None and rv >= e.value
-        if scenario.objective.mode == "weighted":
-            head: list[int | None] = [None] * (len(bounds) - 1)
-            bounds = [*head, rb[-1]]
+            ok = ok and rv[k] >= v
         best = lift(exact, scenario, g, "feasible", bounds, ref, info())
         if relaxed.status != "optimal" or exact.status != "optimal":
             return best    # not settled in time: the coarse schedule stands
     elif exact.status in ("optimal", "feasible"):
-        return lift(exact, scenario, g, "feasible", [None] * len(exact.objective), ref, info())
+        return lift(exact, scenario, g, "feasible", [], ref, info())
     # The grain could not settle it (an optimum off the grid, or no coarse
     # schedule): solve the scenario as written in the time left.
     if t0 + opts.time_limit_s - time.monotonic() < 0.2 or control.stopped:
@@ -478,6 +468,18 @@ def _solve_coarse(scenario: Scenario, g: int, opts: SolveOptions,
                                  and stage_values(best) < stage_values(plain))):
         return best
     return plain
+
+
+def _explain(result: Result, scenario: Scenario, deadline: float, t0: float) -> None:
+    """Attach the minimal conflict of an infeasible scenario to its result.
+
+    The explanation shares the solve's time limit (issue 8: the limit holds
+    within a second); if it runs short, the conflict says it may not be minimal.
+    """
+    from optimizer.explain import find_conflict
+
+    result.conflict = find_conflict(scenario, deadline=max(deadline, time.monotonic() + 0.5))
+    result.solver.wall_time_s = round(time.monotonic() - t0, 3)
 
 
 def _hint_schedule(h: Handles, res: Result) -> None:
@@ -494,30 +496,10 @@ def _hint_schedule(h: Handles, res: Result) -> None:
 
 def _fill_objective(sc: Scenario, result: Result,
                     stage_results: list[tuple[int | None, int | None, bool]]) -> None:
-    metrics = result.metrics
-    assert metrics is not None
-    terms = sc.objective.terms
-    from optimizer.evaluate import term_value
-
-    placed = result_placements(result, sc)
     from optimizer.semantics import derive_all
 
-    derived = derive_all(sc)
-    entries: list[ObjectiveEntry] = []
-    if sc.objective.mode == "weighted":
-        total = 0
-        for t in terms:
-            v = term_value(sc, placed, t.metric, t.parties, derived)
-            total += t.weight * v
-            entries.append(ObjectiveEntry(metric=t.metric, value=v, bound=None, weight=t.weight))
-        bound = stage_results[0][1] if stage_results else None
-        entries.append(ObjectiveEntry(metric="weighted_sum", value=total, bound=bound))
-    else:
-        for k, t in enumerate(terms):
-            v = term_value(sc, placed, t.metric, t.parties, derived)
-            bound = stage_results[k][1] if k < len(stage_results) else None
-            entries.append(ObjectiveEntry(metric=t.metric, value=v, bound=bound))
-    result.objective = entries
+    result.objective = objective_entries(sc, result_placements(result, sc), derive_all(sc),
+                                         [bound for _, bound, _ in stage_results])
 
 
 def result_placements(result: Result, sc: Scenario) -> dict[str, Any]:

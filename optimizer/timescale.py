@@ -33,11 +33,12 @@ is not preserved: a start just before a boundary may land on it. Hence:
 from __future__ import annotations
 
 from math import gcd
+from typing import overload
 
-from models.result import ObjectiveEntry, Result, ScenarioRef, SolverInfo
+from models.result import Result, ScenarioRef, SolverInfo
 from models.scenario import Concession, DurationRange, Scenario
-from optimizer.evaluate import Placed, term_value
-from optimizer.readback import assemble, tidy_last_phase
+from optimizer.evaluate import Placed
+from optimizer.readback import assemble, objective_entries, tidy_last_phase
 from optimizer.semantics import derive_all
 
 # Metrics measured in time units: their values scale with the grain.
@@ -112,6 +113,14 @@ def coarsen(sc: Scenario, g: int) -> Scenario:
     })
 
 
+@overload
+def scale_value(metric: str, value: int, g: int) -> int: ...
+
+
+@overload
+def scale_value(metric: str, value: float | None, g: int) -> float | None: ...
+
+
 def scale_value(metric: str, value: float | None, g: int) -> float | None:
     """A coarse stage figure (value or bound) in the original units."""
     if value is None or metric not in TIME_METRICS:
@@ -119,12 +128,12 @@ def scale_value(metric: str, value: float | None, g: int) -> float | None:
     return value * g
 
 
-def lift(coarse: Result, sc: Scenario, g: int, status: str, bounds: list[int | None],
+def lift(coarse: Result, sc: Scenario, g: int, status: str, stage_bounds: list[int | None],
          ref: ScenarioRef, info: SolverInfo) -> Result:
     """The coarse result as a result of the original scenario.
 
-    ``bounds`` are the objective bounds to report, already in original units,
-    one per objective entry (the weighted sum's included).
+    ``stage_bounds``: the bound to report for each optimisation stage, already
+    in original units (missing stages report none).
     """
     index = {p.id: k for k, p in enumerate(coarse.phases)}
     placed = {
@@ -136,18 +145,7 @@ def lift(coarse: Result, sc: Scenario, g: int, status: str, bounds: list[int | N
     derived = derive_all(sc)
     result = assemble(sc, derived, [p.id for p in coarse.phases], ends, placed, ref, info,
                       status)
-    entries: list[ObjectiveEntry] = []
-    total = 0
-    for t, bound in zip(sc.objective.terms, bounds, strict=False):
-        v = term_value(sc, placed, t.metric, t.parties, derived)
-        total += t.weight * v
-        if sc.objective.mode == "weighted":
-            entries.append(ObjectiveEntry(metric=t.metric, value=v, bound=None, weight=t.weight))
-        else:
-            entries.append(ObjectiveEntry(metric=t.metric, value=v, bound=bound))
-    if sc.objective.mode == "weighted":
-        entries.append(ObjectiveEntry(metric="weighted_sum", value=total, bound=bounds[-1]))
-    result.objective = entries
+    result.objective = objective_entries(sc, placed, derived, stage_bounds)
     return result
 
 
