@@ -104,14 +104,19 @@ def test_hang_is_detected() -> None:
     raise AssertionError("the per-case time limit did not fire")
 
 
+def validate_text(name: str, text: str) -> tuple[Path, Any]:
+    """``roadmap validate`` on a file holding ``text`` (the path is gone afterwards)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        path.write_text(text)
+        return path, runner.invoke(app, ["validate", str(path)])
+
+
 def test_many_digit_number_is_rejected_not_crashed() -> None:
     text = "format: roadmap/v1\nhorizon: " + "9" * 5000 + "\n"
     for suffix, content in ((".yaml", text), (".json", '{"horizon": ' + "9" * 5000 + "}"),
                             (".toml", "horizon = " + "9" * 5000 + "\n")):
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / f"big{suffix}"
-            path.write_text(content)
-            result = runner.invoke(app, ["validate", str(path)])
+        path, result = validate_text(f"big{suffix}", content)
         assert result.exit_code == 2, result.output
         assert result.stderr.strip() == (
             f"{path}: {suffix[1:].upper()} error: a number is too long (more than 4300 digits)")
@@ -120,10 +125,7 @@ def test_many_digit_number_is_rejected_not_crashed() -> None:
 def test_newline_in_a_key_stays_on_one_line() -> None:
     text = ('format: roadmap/v1\n"bad\\nkey": 1\nhorizon: 3\nparties: [{id: A}]\n'
             "concessions: [{id: a, party: A, duration: 1}]\n")
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "nl.yaml"
-        path.write_text(text)
-        result = runner.invoke(app, ["validate", str(path)])
+    path, result = validate_text("nl.yaml", text)
     assert result.exit_code == 2
     assert result.stderr.strip() == f"{path}:2: bad\\nkey: unknown key"
 
@@ -132,9 +134,6 @@ def test_bad_explicit_tag_is_rejected_not_crashed() -> None:
     for tag, problem in (("!!int abc", "invalid literal for int() with base 10: 'abc'"),
                          ("!!timestamp 2020-13-45", "month must be in 1..12")):
         text = f"format: roadmap/v1\nhorizon: {tag}\n"
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "tag.yaml"
-            path.write_text(text)
-            result = runner.invoke(app, ["validate", str(path)])
+        path, result = validate_text("tag.yaml", text)
         assert result.exit_code == 2
         assert result.stderr.strip() == f"{path}: YAML error: cannot read a value: {problem}"

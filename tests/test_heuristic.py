@@ -12,17 +12,10 @@ from optimizer.heuristic import greedy
 from optimizer.semantics import derive_all
 from tests.conftest import scenario_from, solve_checked, starts
 
-# As in test_rule_exposure: a (A) has risk 10 and gives B credit 2 at its end;
-# b (B) has risk 10 and gives A credit 10 (public, lag 0) at its end.
-A = {"id": "a", "party": "A", "duration": 1, "value": 10, "reversibility": "irreversible"}
-B = {"id": "b", "party": "B", "duration": 1, "value": 10, "reversibility": "irreversible",
-     "verification": "public"}
-
-
-def two_party(concessions: list[dict[str, Any]], rules: list[dict[str, Any]],
-              **extra: Any) -> dict[str, Any]:
-    return {"horizon": 20, "parties": [{"id": "A"}, {"id": "B"}],
-            "concessions": concessions, "rules": rules, **extra}
+# A (party A) has risk 10 and gives B credit 2 at its end; B (party B) has
+# risk 10 and gives A credit 10 (public, lag 0) at its end.
+from tests.test_rule_exposure import A, B
+from tests.test_rule_exposure import scenario as two_party
 
 
 def plan_of(spec: dict[str, Any]):  # type: ignore[no-untyped-def]
