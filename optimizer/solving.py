@@ -379,7 +379,7 @@ def _solve_direct(scenario: Scenario, opts: SolveOptions, *,
     evaluator = best_solver
     result = read_result(h, lambda e: int(evaluator.value(e)), ref, info,
                          "optimal" if all_optimal else "feasible")
-    _fill_objective(scenario, result, stage_results)
+    _fill_objective(h, result, stage_results)
     return result
 
 
@@ -494,12 +494,10 @@ def _hint_schedule(h: Handles, res: Result) -> None:
             m.add_hint(v.start, s.start)
 
 
-def _fill_objective(sc: Scenario, result: Result,
+def _fill_objective(h: Handles, result: Result,
                     stage_results: list[tuple[int | None, int | None, bool]]) -> None:
-    from optimizer.semantics import derive_all
-
-    result.objective = objective_entries(sc, result_placements(result, sc), derive_all(sc),
-                                         [bound for _, bound, _ in stage_results])
+    result.objective = objective_entries(h.scenario, result_placements(result, h.scenario),
+                                         h.derived, [bound for _, bound, _ in stage_results])
 
 
 def result_placements(result: Result, sc: Scenario) -> dict[str, Any]:
