@@ -23,7 +23,7 @@ from typing import Any
 
 from models import load_scenario
 from models.rules import Exposure, Reciprocity
-from optimizer.batch import batch
+from optimizer.studies.batch import batch
 
 DATASET = "us_dprk_2018"
 RESULTS = Path(__file__).parent / "results" / "batch_speedup.md"

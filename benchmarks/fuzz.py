@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from optimizer.atomic import write_atomic  # noqa: E402
+from models.atomic import write_atomic  # noqa: E402
 from tests.strategies import mutated_files, scenarios  # noqa: E402
 from tests.test_fuzz_mutations import Hang, validate_outcome  # noqa: E402
 from tests.test_fuzz_mutations import time_limit as watchdog  # noqa: E402

@@ -131,8 +131,8 @@ def _witness(n: int, durations: list[int], uses: list[dict[str, int]], preds: li
 def _witness_figures(sc: dict[str, Any], witness: dict[str, tuple[int, int]],
                      cuts: list[int]) -> tuple[dict[str, int], int]:
     from models import parse_scenario
-    from optimizer.evaluate import Placed, exposure_curve, phase_imbalance
-    from optimizer.semantics import derive_all
+    from optimizer.model.derived import derive_all
+    from optimizer.model.evaluate import Placed, exposure_curve, phase_imbalance
 
     scenario = parse_scenario(sc, "<generated>")
     derived = derive_all(scenario)

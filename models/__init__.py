@@ -1,15 +1,8 @@
 """Scenario and result types of Roadmap Optimizer (SPEC §1 and §3)."""
 
+from models.datasets import datasets_dir, list_datasets, resolve_scenario
 from models.errors import ScenarioError, ScenarioErrors
-from models.loading import (
-    datasets_dir,
-    dumps_scenario,
-    list_datasets,
-    load_scenario,
-    loads_scenario,
-    parse_scenario,
-    resolve_scenario,
-)
+from models.loading import dumps_scenario, load_scenario, loads_scenario, parse_scenario
 from models.options import SolveOptions
 from models.result import Conflict, Demand, Metrics, Result, ScheduleEntry
 from models.rules import (

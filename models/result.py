@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from models.scenario import MetricName
 
 if TYPE_CHECKING:  # pandas is imported lazily: `roadmap --help` must stay fast
     import pandas as pd
 
 Status = Literal["optimal", "feasible", "infeasible", "unknown"]
 RESULT_FORMAT: Literal["roadmap-result/v1"] = "roadmap-result/v1"
-METRIC_NAMES = (
-    "makespan", "weighted_completion", "peak_exposure", "excluded_value", "phase_imbalance"
-)
+# The five metrics of SPEC §2.4, named once (models.scenario.MetricName).
+METRIC_NAMES: tuple[str, ...] = get_args(MetricName)
 
 
 class _Model(BaseModel):
@@ -89,6 +90,22 @@ class Demand(BaseModel):
         return out
 
 
+class Suggestion(_Model):
+    """The smallest change to one position of a conflict (``optimizer.explain.suggestions``).
+
+    ``resolves`` is ``scenario`` when this one change makes the whole scenario
+    feasible, ``conflict`` when it lifts only this conflict.
+    """
+
+    element: str                              # the conflict element, e.g. "rule:no_cliff"
+    action: Literal["relax", "drop"]          # change a number / give the position up
+    path: str                                 # field path in the scenario, e.g. rules[3].max
+    value: Any                                # the new value to write at ``path``
+    current: Any = None                       # the value now (None when unset)
+    change: str                               # for a person: "raise the cap from 8 to 9"
+    resolves: Literal["scenario", "conflict"]
+
+
 class Conflict(_Model):
     rules: list[str]
     demands: list[Demand]
@@ -96,7 +113,7 @@ class Conflict(_Model):
     message: str
     # Human sentences, one per element, and numeric relaxations (issue 3).
     explanations: list[str] = Field(default_factory=list)
-    suggestions: list[dict[str, Any]] = Field(default_factory=list)
+    suggestions: list[Suggestion] = Field(default_factory=list)
 
     def spec_dict(self) -> dict[str, Any]:
         """Exactly the four keys of SPEC §3 (the result file)."""
@@ -112,7 +129,7 @@ class Conflict(_Model):
         (``roadmap explain --format json``)."""
         out = self.spec_dict()
         out["explanations"] = list(self.explanations)
-        out["suggestions"] = list(self.suggestions)
+        out["suggestions"] = [s.model_dump() for s in self.suggestions]
         return out
 
 

@@ -12,13 +12,9 @@ from typing import Any
 
 from models.errors import ScenarioError
 from models.rules import (
-    Exclusive,
     Exposure,
     PhaseBalance,
     Precedence,
-    Reciprocity,
-    Requires,
-    Together,
 )
 from models.scenario import Concession, Scenario
 
@@ -68,24 +64,15 @@ def validate_semantics(sc: Scenario) -> None:
 
     for j, rule in enumerate(sc.rules):
         base = f"rules[{j}]"
+        for fld, cid in rule.ref_fields():
+            _ref(cid, cids, f"{base}.{fld}", "concession")
         if isinstance(rule, Precedence):
-            _ref(rule.before, cids, f"{base}.before", "concession")
-            _ref(rule.after, cids, f"{base}.after", "concession")
             if rule.max_lag is not None and rule.min_lag > rule.max_lag:
                 raise ScenarioError(f"min_lag {rule.min_lag} > max_lag {rule.max_lag}", path=base)
             if rule.from_ == "verified" and by_id[rule.before].verification == "none":
                 raise ScenarioError(
                     f"from: verified, but '{rule.before}' has verification: none "
                     "(it is never verified)", path=f"{base}.from", value="verified")
-        elif isinstance(rule, Reciprocity):
-            _ref(rule.a, cids, f"{base}.a", "concession")
-            _ref(rule.b, cids, f"{base}.b", "concession")
-        elif isinstance(rule, (Together, Exclusive)):
-            for n, cid in enumerate(rule.concessions):
-                _ref(cid, cids, f"{base}.concessions[{n}]", "concession")
-        elif isinstance(rule, Requires):
-            _ref(rule.if_, cids, f"{base}.if", "concession")
-            _ref(rule.then, cids, f"{base}.then", "concession")
         elif isinstance(rule, (Exposure, PhaseBalance)):
             for n, pid in enumerate(rule.parties or []):
                 _ref(pid, parties, f"{base}.parties[{n}]", "party")

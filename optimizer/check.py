@@ -2,7 +2,7 @@
 
 Everything is recomputed here in plain Python from the scenario and the
 reported schedule. On purpose this module imports neither OR-Tools nor the
-engine's own helpers (``optimizer.semantics``, ``optimizer.evaluate``): a bug
+engine's own helpers (``optimizer.model.derived``, ``optimizer.model.evaluate``): a bug
 shared by the engine and its reader must not hide itself from the checker.
 """
 

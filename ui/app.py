@@ -15,27 +15,22 @@ import streamlit as st  # noqa: E402
 st.set_page_config(page_title="Roadmap Optimizer", page_icon="🗺️", layout="wide",
                    initial_sidebar_state="expanded")
 
-from ui import (  # noqa: E402
-    backtest_view,
-    compare,
-    editing,
-    explain_view,
-    roadmap_view,
-    sidebar,
-    solving,
-)
+from ui import editing, jobs, sidebar  # noqa: E402
 from ui import state as app_state  # noqa: E402
+from ui.views import backtest as backtest_view  # noqa: E402
+from ui.views import compare, roadmap  # noqa: E402
+from ui.views import explain as explain_view  # noqa: E402
 
 FLASH = {"error": st.error, "warning": st.warning, "info": st.info, "success": st.success}
 
 
 def main() -> None:
     state = app_state.get()
-    solving.collect(state)
+    jobs.collect(state)
     sidebar.render(state)
-    if state.auto_solve and not solving.running():
+    if state.auto_solve and not jobs.running():
         state.auto_solve = False
-        solving.start(state)
+        jobs.start(state)
     st.header(state.working.name, anchor=False)
     # One fixed slot for messages and progress keeps the tabs at the same place
     # in the page, so the open tab survives a rerun.
@@ -43,15 +38,15 @@ def main() -> None:
         for level, message in state.flash:
             FLASH.get(level, st.info)(message)
         state.flash.clear()
-        if solving.running():
-            solving.progress_panel()
+        if jobs.running():
+            jobs.progress_panel()
     history = backtest_view.has_history(state.working)
     names = ["Roadmap", "Edit", "Explain", "Compare"] + (["History"] if history else [])
     # Tab switches rerun the script so that the History tab (a solve of its
     # own) is computed only while it is open.
     tabs = st.tabs(names, key="main_tabs", on_change="rerun")
     with tabs[0]:
-        roadmap_view.roadmap_tab(state)
+        roadmap.roadmap_tab(state)
     with tabs[1]:
         editing.edit_tab(state)
     with tabs[2]:

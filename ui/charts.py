@@ -14,9 +14,9 @@ import altair as alt
 import pandas as pd
 
 from models import Result, Scenario
-from optimizer.calendar import label as cal_label
-from optimizer.defection import PartyExposure, defection_report
-from optimizer.semantics import derive_all
+from models.calendar import label as cal_label
+from optimizer.explain.defection import PartyExposure, defection_report
+from optimizer.model.derived import derive_all
 
 LANE_PX = 17
 TITLE_CHARS = 46
@@ -262,7 +262,7 @@ def exposure_caps(sc: Scenario) -> dict[str, int]:
 
 
 def worst_moments(sc: Scenario, result: Result) -> dict[str, PartyExposure]:
-    """Per party, the worst moment to be abandoned (``optimizer.defection``)."""
+    """Per party, the worst moment to be abandoned (``optimizer.explain.defection``)."""
     return {e.party: e for e in defection_report(sc, result)}
 
 

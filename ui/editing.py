@@ -200,22 +200,10 @@ def _set_rule(state: AppState, rid: str, fld: str, key: str) -> None:
 
 
 def rule_summary(sc: Scenario, rule: Any) -> str:
+    if not rule.refs():   # exposure, phase_balance: the parties they cover
+        return f"parties: {', '.join(rule.parties or sc.party_ids)}"
     name = {c.id: c.label for c in sc.concessions}
-
-    def n(cid: str) -> str:
-        return name.get(cid, cid)
-
-    kind = rule.kind
-    if kind == "precedence":
-        return f"{n(rule.before)} ({rule.from_}) → {n(rule.after)} ({rule.to})"
-    if kind == "reciprocity":
-        return f"{n(rule.a)} ⇄ {n(rule.b)}"
-    if kind in ("together", "exclusive"):
-        return ", ".join(n(c) for c in rule.concessions)
-    if kind == "requires":
-        return f"if {n(rule.if_)} then {n(rule.then)}"
-    parties = ", ".join(rule.parties or sc.party_ids)
-    return f"parties: {parties}"
+    return str(rule.summary(lambda cid: name.get(cid, cid)))
 
 
 PARAMS: dict[str, list[tuple[str, str]]] = {

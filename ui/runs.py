@@ -1,7 +1,7 @@
-"""Saved runs: the UI's side of the run store (``optimizer.store.RunStore``).
+"""Saved runs: the UI's side of the run store (``optimizer.studies.store.RunStore``).
 
 The store is the same SQLite file that batches and Pareto curves write to
-(``$ROADMAP_STORE``, else ``optimizer.store.default_store_path()``), so a
+(``$ROADMAP_STORE``, else ``optimizer.studies.store.default_store_path()``), so a
 saved run survives a page reload or a restart of the app, and a run saved in
 the UI can be compared with ``roadmap compare`` by its id. The UI saves with
 ``source="ui"`` and the run's name as its label.
@@ -19,7 +19,7 @@ from typing import Any
 import streamlit as st
 
 from models import Result, Scenario, ScenarioError
-from optimizer.store import RunStore, default_store_path
+from optimizer.studies.store import RunStore, default_store_path
 from ui.state import AppState
 
 SOURCE = "ui"

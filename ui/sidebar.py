@@ -7,8 +7,8 @@ import os
 import streamlit as st
 
 from models import ScenarioError, dumps_scenario, list_datasets, load_scenario, loads_scenario
-from models.loading import SUFFIXES
-from ui import solving
+from models.datasets import SUFFIXES
+from ui import jobs
 from ui.state import AppState, load, modified, reset
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
@@ -104,8 +104,8 @@ def solve_box(state: AppState) -> None:
         st.number_input("Workers", min_value=1, max_value=max(1, os.cpu_count() or 1), step=1,
                         value=state.workers, key="opt_workers",
                         on_change=_set_option, args=(state, "workers", "opt_workers"))
-    st.button("Solve", type="primary", key="solve", on_click=solving.start, args=(state,),
-              width="stretch", disabled=solving.running())
+    st.button("Solve", type="primary", key="solve", on_click=jobs.start, args=(state,),
+              width="stretch", disabled=jobs.running())
 
 
 def render(state: AppState) -> None:

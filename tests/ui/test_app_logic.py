@@ -302,7 +302,7 @@ def _save_baseline_and_variant(app: AppTest) -> None:
 
 
 def test_save_two_runs_and_compare(app: AppTest, store_path: Path) -> None:
-    from optimizer.store import RunStore
+    from optimizer.studies.store import RunStore
 
     _save_baseline_and_variant(app)
     with RunStore(store_path) as store:
@@ -332,7 +332,7 @@ def test_save_two_runs_and_compare(app: AppTest, store_path: Path) -> None:
 
 def test_saved_runs_survive_a_restart_and_can_be_renamed_and_deleted(
         app: AppTest, store_path: Path) -> None:
-    from optimizer.store import RunStore
+    from optimizer.studies.store import RunStore
 
     _save_baseline_and_variant(app)
     # A new session (a page reload or a restarted app) on the same store.
@@ -369,7 +369,7 @@ def test_saved_runs_survive_a_restart_and_can_be_renamed_and_deleted(
 
 def test_history_tab_shows_the_backtest(app: AppTest) -> None:
     from models import SolveOptions
-    from optimizer.backtest import backtest
+    from optimizer.studies.backtest import backtest
 
     app.selectbox(key=widget_key(app, "dataset")).set_value("agreed_framework_1994")
     settle(app)

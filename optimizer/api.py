@@ -1,0 +1,47 @@
+"""The front door for scripts: solve, solve in the background, explain.
+
+``optimizer.solve`` and ``optimizer.start_solve`` resolve here. A solve made
+through this module attaches the minimal conflict to an infeasible result
+(SPEC §3); the lower layer (``optimizer.solving``) solves only, so that the
+explanations, which solve many times themselves, sit above it without a loop.
+Studies (batch, sweeps, Pareto, backtests) call this module, never the
+stages directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from models.options import SolveOptions
+from models.result import Conflict, Result
+from models.scenario import Scenario
+from optimizer.explain.conflict import find_conflict
+from optimizer.explain.explanation import Explanation, explain_scenario
+from optimizer.solving.handle import Progress, SolveHandle, StopControl
+from optimizer.solving.stages import solve as solve_stages
+
+__all__ = ["Explanation", "Progress", "SolveHandle", "StopControl", "explain_scenario",
+           "find_conflict_by", "solve", "start_solve"]
+
+
+def find_conflict_by(scenario: Scenario, deadline: float) -> Conflict | None:
+    """The conflict finder a solve attaches to an infeasible result."""
+    return find_conflict(scenario, deadline=deadline)
+
+
+def solve(scenario: Scenario, options: SolveOptions | None = None, *,
+          on_progress: Callable[[Progress], None] | None = None,
+          control: StopControl | None = None, explain_infeasible: bool = True) -> Result:
+    """Solve a scenario to an optimal (or best found) phased schedule."""
+    return solve_stages(scenario, options, on_progress=on_progress, control=control,
+                        explain_infeasible=find_conflict_by if explain_infeasible else None)
+
+
+def _target(scenario: Scenario, options: SolveOptions | None,
+            on_progress: Callable[[Progress], None], control: StopControl) -> Result:
+    return solve(scenario, options, on_progress=on_progress, control=control)
+
+
+def start_solve(scenario: Scenario, options: SolveOptions | None = None) -> SolveHandle:
+    """The same solve in a worker thread: progress queue, ``stop()``, ``wait()``."""
+    return SolveHandle(_target, scenario, options)

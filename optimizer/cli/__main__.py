@@ -1,0 +1,5 @@
+"""`python -m optimizer.cli …` is the same as `roadmap …`."""
+
+from optimizer.cli import main
+
+main()
