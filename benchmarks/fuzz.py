@@ -39,10 +39,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from models.atomic import write_atomic  # noqa: E402
-from tests.strategies import mutated_files, scenarios  # noqa: E402
-from tests.test_fuzz_mutations import Hang, validate_outcome  # noqa: E402
-from tests.test_fuzz_mutations import time_limit as watchdog  # noqa: E402
-from tests.test_fuzz_valid import assert_solved_correctly  # noqa: E402
+from tests.properties.strategies import mutated_files, scenarios  # noqa: E402
+from tests.properties.test_fuzz_mutations import Hang, validate_outcome  # noqa: E402
+from tests.properties.test_fuzz_mutations import time_limit as watchdog  # noqa: E402
+from tests.properties.test_fuzz_valid import assert_solved_correctly  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 PARTS = ("valid", "mutated")

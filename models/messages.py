@@ -39,8 +39,8 @@ def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
             prev = loc[i - 1] if i else None
             if part in RULE_KINDS and isinstance(prev, int) and "rules" in loc[:i]:
                 continue
-            if part in ("int", "str", "bool", "constrained-int", "constrained-str", "DurationRange",
-                        "MethodOverride") or "[" in part:
+            if part in ("int", "str", "bool", "constrained-int", "constrained-str",
+                        "DurationRange", "RelaxPrice", "MethodOverride") or "[" in part:
                 continue
         cleaned.append(part)
     return tuple(cleaned)

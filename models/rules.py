@@ -23,6 +23,8 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from models.extensions import RelaxPrice
+
 MAX_LAG = 10_000_000
 
 
@@ -54,6 +56,9 @@ class _RuleBase(BaseModel):
     text: str | None = None
     tags: list[str] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
+    # v1.1 (SPEC §5.6): the side whose demand this is, and what changing it costs.
+    owner: Annotated[str, Field(min_length=1)] | None = None
+    relax: RelaxPrice | Literal[False] | None = Field(default=None, union_mode="left_to_right")
 
     def ref_fields(self) -> list[tuple[str, str]]:
         """(field path inside the rule, concession id) for every concession it names."""
@@ -149,6 +154,8 @@ class Exposure(_RuleBase):
     kind: Literal["exposure"]
     parties: list[Ref] | None = None
     max: Annotated[int, Field(ge=0, le=10**12)]
+    # SPEC §5.3: the cap holds even if every verification arrives this much later.
+    verification_delay: NonNeg = 0
 
     def relaxable(self) -> list[Relaxable]:
         return [Relaxable("max", self.max, +1, unit="value")]

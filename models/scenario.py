@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from models.extensions import CreditKeep, Progress, Relax, RelaxPrice, Uncertainty
 from models.rules import Rule
 
 # Bounds that keep every CP-SAT expression far from int64 overflow while
@@ -105,6 +106,9 @@ class Concession(_Strict):
     uses: dict[Id, Amount] = Field(default_factory=dict)
     tags: list[str] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
+    # v1.1 (SPEC §5.6): the side whose demand this is, and what changing it costs.
+    owner: Id | None = None
+    relax: Relax | None = Field(default=None, union_mode="left_to_right")
 
     @property
     def min_duration(self) -> int:
@@ -169,6 +173,12 @@ class Scenario(_Strict):
     rules: list[Rule] = Field(default_factory=list)
     observed: Observed | None = None
     objective: Objective = Field(default_factory=Objective)
+    # v1.1 (SPEC §5): absent means "as in v1".
+    principals: list[Id] | None = None
+    credit_keep: CreditKeep | None = None
+    relax_defaults: RelaxPrice | None = None
+    progress: Progress | None = None
+    uncertainty: Uncertainty | None = None
 
     @field_validator("calendar_start", mode="before")
     @classmethod
@@ -203,5 +213,29 @@ class Scenario(_Strict):
                 return c
         raise KeyError(cid)
 
+    @property
+    def principal_ids(self) -> list[str]:
+        """The negotiating sides (SPEC §5.1): ``principals``, or every party."""
+        return list(self.principals) if self.principals else self.party_ids
+
     def canonical_dict(self) -> dict[str, object]:
-        return self.model_dump(mode="json", by_alias=True)
+        """The dump behind ``scenario.sha256``.
+
+        v1.1 fields left unset are omitted, so a v1 scenario keeps the SHA-256
+        (and the run-store keys) it had under v1 (docs/decisions.md).
+        """
+        data = self.model_dump(mode="json", by_alias=True)
+        for key in V11_TOP:
+            if data.get(key) is None:
+                data.pop(key, None)
+        for item in data["concessions"] + data["rules"]:  # type: ignore[operator]
+            for key in V11_ITEM:
+                if item.get(key) is None:
+                    item.pop(key, None)
+            if item.get("verification_delay") == 0:
+                item.pop("verification_delay", None)
+        return data
+
+
+V11_TOP = ("principals", "credit_keep", "relax_defaults", "progress", "uncertainty")
+V11_ITEM = ("owner", "relax")

@@ -77,6 +77,8 @@ def validate_semantics(sc: Scenario) -> None:
             for n, pid in enumerate(rule.parties or []):
                 _ref(pid, parties, f"{base}.parties[{n}]", "party")
 
+    _check_v11(sc, parties, by_id)
+
     for t, term in enumerate(sc.objective.terms):
         for n, pid in enumerate(term.parties or []):
             _ref(pid, parties, f"objective.terms[{t}].parties[{n}]", "party")
@@ -315,3 +317,86 @@ def _scc(n: int, adj: list[list[tuple[int, int, str | None]]]) -> list[int]:
                             break
                     ncomp += 1
     return comp
+
+
+# --------------------------------------------------------------------------
+# v1.1 (SPEC §5.8)
+def _check_v11(sc: Scenario, parties: set[str], by_id: dict[str, Concession]) -> None:
+    if sc.principals is not None:
+        if not sc.principals:
+            raise ScenarioError("principals must name at least one party (or be left out)",
+                                path="principals", value=[])
+        seen: set[str] = set()
+        for n, pid in enumerate(sc.principals):
+            _ref(pid, parties, f"principals[{n}]", "party")
+            if pid in seen:
+                raise ScenarioError("listed twice", path=f"principals[{n}]", value=pid)
+            seen.add(pid)
+    for i, c in enumerate(sc.concessions):
+        if c.owner is not None:
+            _ref(c.owner, parties, f"concessions[{i}].owner", "party")
+    for j, rule in enumerate(sc.rules):
+        if rule.owner is not None:
+            _ref(rule.owner, parties, f"rules[{j}].owner", "party")
+    if sc.progress is not None:
+        _check_progress(sc, by_id)
+    if sc.uncertainty is not None:
+        _check_uncertainty(sc, parties, by_id)
+
+
+def _check_progress(sc: Scenario, by_id: dict[str, Concession]) -> None:
+    pr = sc.progress
+    assert pr is not None
+    if pr.as_of > sc.horizon:
+        raise ScenarioError(f"as_of must lie in [0, horizon {sc.horizon}]",
+                            path="progress.as_of", value=pr.as_of)
+    seen: dict[str, int] = {}
+    for k, step in enumerate(pr.steps):
+        base = f"progress.steps[{k}]"
+        _ref(step.id, by_id, f"{base}.id", "concession")
+        if step.id in seen:
+            raise ScenarioError(f"listed twice (already progress.steps[{seen[step.id]}])",
+                                path=f"{base}.id", value=step.id)
+        seen[step.id] = k
+        check_step_times(step, pr.as_of, base)
+
+
+def check_step_times(step: Any, as_of: int, base: str, what: str = "as_of") -> None:
+    """A progress step's times against the present (also used for ``--as-of``)."""
+    if step.end is None:
+        if step.start >= as_of:
+            raise ScenarioError(f"a step under way must have started before {what} {as_of}",
+                                path=f"{base}.start", value=step.start)
+        if step.verified is not None:
+            raise ScenarioError("a step under way cannot have been verified (give its end)",
+                                path=f"{base}.verified", value=step.verified)
+        if step.reversed is not None:
+            raise ScenarioError("a step under way cannot have been reversed (give its end)",
+                                path=f"{base}.reversed", value=step.reversed)
+        return
+    if step.end < step.start:
+        raise ScenarioError(f"end is before start {step.start}", path=f"{base}.end",
+                            value=step.end)
+    if step.end > as_of:
+        raise ScenarioError(f"end is after {what} {as_of}: record it as under way (start only)",
+                            path=f"{base}.end", value=step.end)
+    if step.verified is not None and step.verified is not False and \
+            not step.end <= step.verified <= as_of:
+        raise ScenarioError(f"verified must lie in [end {step.end}, {what} {as_of}] "
+                            "(or be false: refused)", path=f"{base}.verified",
+                            value=step.verified)
+    if step.reversed is not None and not step.start < step.reversed <= as_of:
+        raise ScenarioError(f"reversed must lie in (start {step.start}, {what} {as_of}]",
+                            path=f"{base}.reversed", value=step.reversed)
+
+
+def _check_uncertainty(sc: Scenario, parties: set[str], by_id: dict[str, Concession]) -> None:
+    u = sc.uncertainty
+    assert u is not None
+    categories = {c.category for c in sc.concessions}
+    for pid in u.parties:
+        _ref(pid, parties, f"uncertainty.parties.{pid}", "party")
+    for cat in u.categories:
+        _ref(cat, categories, f"uncertainty.categories.{cat}", "category")
+    for cid in u.concessions:
+        _ref(cid, by_id, f"uncertainty.concessions.{cid}", "concession")
