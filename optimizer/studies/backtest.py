@@ -44,7 +44,7 @@ from models.result import (
 from models.rules import Together
 from models.scenario import Scenario
 from optimizer.model.derived import derive_all
-from optimizer.model.evaluate import Placed, exposure_curve, metrics, phase_of, term_value
+from optimizer.model.evaluate import Placed, exposure_curve, ledger, metrics, phase_of, term_value
 
 AGREEMENT_TAG = "agreement"
 UNTAGGED = "(untagged)"
@@ -166,6 +166,7 @@ def observed_result(sc: Scenario) -> Result:
                 for k, pid in enumerate(phase_ids)],
         schedule=schedule,
         exposure={p: exposure_curve(sc, placed, p, derived) for p in sc.party_ids},
+        ledger=ledger(sc, placed, derived),
     )
 
 
