@@ -622,7 +622,8 @@ def test_conflict_only_for_infeasible() -> None:
 
 def _empty(status: str) -> dict[str, Any]:
     data = base()
-    data.update(status=status, metrics=None, objective=[], phases=[], schedule=[], exposure={}, ledger={})
+    data.update(status=status, metrics=None, objective=[], phases=[], schedule=[], exposure={},
+                ledger={})
     return data
 
 
