@@ -74,6 +74,37 @@ class ScheduleEntry(_Model):
     verified: int | None
 
 
+class PartyLedger(_Model):
+    """One party's ledger (SPEC §5.4).
+
+    ``points``: ``[t, delivered, received, at_risk, exposure]`` from t = 0,
+    then one wherever one of the four figures changes; ``peak`` is
+    ``max(0, max exposure)``.
+    """
+
+    peak: int
+    points: list[tuple[int, int, int, int, int]]
+
+    def at(self, t: int) -> tuple[int, int, int, int]:
+        """(delivered, received, at_risk, exposure) at time t (the step function's value)."""
+        last = (0, 0, 0, 0)
+        for pt in self.points:
+            if pt[0] > t:
+                break
+            last = (pt[1], pt[2], pt[3], pt[4])
+        return last
+
+    def peak_time(self) -> int | None:
+        """The first t at which exposure reaches ``peak`` (None when the peak is 0)."""
+        for pt in self.points:
+            if pt[4] == self.peak and self.peak > 0:
+                return pt[0]
+        return None
+
+
+LEDGER_COLUMNS = ("party", "t", "delivered", "received", "at_risk", "exposure")
+
+
 class Demand(BaseModel):
     """One concession-level demand in a conflict (SPEC §3)."""
 
@@ -144,6 +175,8 @@ class Result(_Model):
     schedule: list[ScheduleEntry]
     exposure: dict[str, list[tuple[int, int]]]
     conflict: Conflict | None = None
+    # SPEC §5.4; {} for infeasible/unknown (and in results written before v1.1).
+    ledger: dict[str, PartyLedger] = Field(default_factory=dict)
 
     # -- serialisation ------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -159,6 +192,8 @@ class Result(_Model):
             "schedule": [s.model_dump() for s in self.schedule],
             "exposure": {p: [[t, lv] for t, lv in pts] for p, pts in self.exposure.items()},
             "conflict": self.conflict.spec_dict() if self.conflict else None,
+            "ledger": {p: {"peak": lg.peak, "points": [list(pt) for pt in lg.points]}
+                       for p, lg in self.ledger.items()},
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -186,6 +221,13 @@ class Result(_Model):
         for col in ("start", "end", "verified"):
             frame[col] = frame[col].astype("Int64")
         return frame
+
+    def ledger_frame(self) -> pd.DataFrame:
+        """One row per party and ledger point: party, t, delivered, received, at_risk, exposure."""
+        import pandas as pd
+
+        rows = [(p, *pt) for p, lg in self.ledger.items() for pt in lg.points]
+        return pd.DataFrame(rows, columns=list(LEDGER_COLUMNS))
 
     def to_csv(self) -> str:
         return str(self.to_frame().to_csv(index=False))

@@ -1,4 +1,4 @@
-"""Independent checker: does a Result honour its Scenario (SPEC §2 and §3)?
+"""Independent checker: does a Result honour its Scenario (SPEC §2, §3 and §5.1-5.4)?
 
 Everything is recomputed here in plain Python from the scenario and the
 reported schedule. On purpose this module imports neither OR-Tools nor the
@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -81,7 +82,12 @@ def derive_terms(sc: Scenario, c: Concession) -> _Terms:
     if c.verification_lag is not None:
         lag = c.verification_lag
     if c.credit is None:
-        credit = {p: (v * pct) // 100 for p, v in value.items()}
+        # SPEC §5.2: value * pct * keep / 10000, rounded down once (keep 100 when absent).
+        keep = 100
+        if sc.credit_keep is not None:
+            keep = {"reversible": sc.credit_keep.reversible, "costly": sc.credit_keep.costly,
+                    "irreversible": sc.credit_keep.irreversible}[c.reversibility]
+        credit = {p: (v * pct * keep) // 10000 for p, v in value.items()}
     elif isinstance(c.credit, dict):
         credit = {p: c.credit.get(p, 0) for p in others}
     else:
@@ -90,15 +96,18 @@ def derive_terms(sc: Scenario, c: Concession) -> _Terms:
 
 
 def exposure_levels(sc: Scenario, terms: dict[str, _Terms], placed: dict[str, _Placed],
-                    party: str) -> list[tuple[int, int]]:
-    """exposure_party(t) as [t, level] points: from t = 0, one per change of level."""
+                    party: str, delay: int = 0) -> list[tuple[int, int]]:
+    """exposure_party(t) as [t, level] points: from t = 0, one per change of level.
+
+    ``delay``: credit counts from ``v_j + delay`` (SPEC §5.3, one rule's view).
+    """
     deltas: dict[int, int] = {0: 0}
     for cid, pl in placed.items():
         t = terms[cid]
         if t.party == party:
             deltas[pl.start] = deltas.get(pl.start, 0) + t.risk
         elif t.lag is not None:
-            v = pl.end + t.lag
+            v = pl.end + t.lag + delay
             deltas[v] = deltas.get(v, 0) - t.credit.get(party, 0)
     points: list[tuple[int, int]] = []
     level = 0
@@ -107,6 +116,47 @@ def exposure_levels(sc: Scenario, terms: dict[str, _Terms], placed: dict[str, _P
         if not points or points[-1][1] != level:
             points.append((time, level))
     return points
+
+
+def ledger_points(terms: dict[str, _Terms], placed: dict[str, _Placed],
+                  party: str) -> list[tuple[int, int, int, int, int]]:
+    """SPEC §5.4 for one party, evaluated afresh at every candidate time.
+
+    Each figure is a sum of steps; its value at t is read off sorted step
+    times with a prefix sum (not the engine's running-delta sweep), and a
+    point is kept where any of the four differs from the previous kept one.
+    """
+    steps: dict[str, list[tuple[int, int]]] = {"delivered": [], "received": [], "at_risk": []}
+    for cid, pl in placed.items():
+        term = terms[cid]
+        if term.party == party:
+            steps["delivered"].append((pl.end, term.total))
+            steps["at_risk"].append((pl.start, term.risk))
+        elif term.lag is not None:
+            steps["received"].append((pl.end + term.lag, term.credit.get(party, 0)))
+    tables: dict[str, tuple[list[int], list[int]]] = {}
+    for name, items in steps.items():
+        items.sort()
+        times, sums, run = [], [], 0
+        for time, amount in items:
+            run += amount
+            times.append(time)
+            sums.append(run)
+        tables[name] = (times, sums)
+
+    def at(name: str, t: int) -> int:
+        times, sums = tables[name]
+        k = bisect_right(times, t)
+        return sums[k - 1] if k else 0
+
+    candidates = sorted({0} | {time for items in steps.values() for time, _ in items})
+    out: list[tuple[int, int, int, int, int]] = []
+    for t in candidates:
+        d, r, a = at("delivered", t), at("received", t), at("at_risk", t)
+        row = (t, d, r, a, a - r)
+        if not out or out[-1][1:] != row[1:]:
+            out.append(row)
+    return out
 
 
 def _delivered(sc: Scenario, terms: dict[str, _Terms], placed: dict[str, _Placed],
@@ -169,6 +219,7 @@ class _Checker:
             if rule.enabled:
                 self._check_rule(rule)
         self._check_exposure()
+        self._check_ledger()
         self._check_metrics()
         self._check_objective()
         return self.errors
@@ -183,6 +234,8 @@ class _Checker:
                 self.err(f"{name} must be an empty list for status {r.status}")
         if r.exposure:
             self.err(f"exposure must be an empty object for status {r.status}")
+        if r.ledger:
+            self.err(f"ledger must be an empty object for status {r.status}")
         if r.status == "unknown" and r.conflict is not None:
             self.err("conflict must be null for status unknown")
         if r.status == "infeasible" and r.conflict is not None:
@@ -362,16 +415,25 @@ class _Checker:
         if len(phases) > 1:
             self.err(f"together {r.id}: split across phases {sorted(phases)}")
 
+    def _principals(self) -> list[str]:
+        """SPEC §5.1: the principals, or every party when none are named."""
+        if self.sc.principals:
+            return list(self.sc.principals)
+        return [q.id for q in self.sc.parties]
+
     def _exposure_cap(self, r: Exposure) -> None:
-        for p in r.parties or [q.id for q in self.sc.parties]:
-            curve = exposure_levels(self.sc, self.terms, self.placed, p)
+        k = r.verification_delay
+        late = f" with every verification {k} late" if k else ""
+        for p in r.parties or self._principals():
+            curve = exposure_levels(self.sc, self.terms, self.placed, p, delay=k)
             for t, level in curve:
                 if level > r.max:
-                    self.err(f"exposure {r.id}: {p} exposure {level} at t={t} over cap {r.max}")
+                    self.err(f"exposure {r.id}: {p} exposure {level} at t={t}{late} over cap "
+                             f"{r.max}")
                     break
 
     def _phase_balance(self, r: PhaseBalance) -> None:
-        parties = list(dict.fromkeys(r.parties or [q.id for q in self.sc.parties]))
+        parties = list(dict.fromkeys(r.parties or self._principals()))
         cum = {p: _delivered(self.sc, self.terms, self.placed, p) for p in parties}
         for p, q in combinations(parties, 2):
             for k, (a, b) in enumerate(zip(cum[p], cum[q], strict=True)):
@@ -393,6 +455,39 @@ class _Checker:
             if got != want:
                 self.err(f"exposure curve of {p} is {got}, expected {want}")
 
+    def _check_ledger(self) -> None:
+        parties = [p.id for p in self.sc.parties]
+        got_parties = list(self.r.ledger)
+        for p in got_parties:
+            if p not in parties:
+                self.err(f"ledger has unknown party {p!r}")
+        for p in parties:
+            entry = self.r.ledger.get(p)
+            if entry is None:
+                self.err(f"ledger is missing party {p!r}")
+                continue
+            want = ledger_points(self.terms, self.placed, p)
+            want_peak = max([0] + [pt[4] for pt in want])
+            if entry.peak != want_peak:
+                self.err(f"ledger {p}: peak {entry.peak}, expected {want_peak}")
+            got = [tuple(int(x) for x in pt) for pt in entry.points]
+            times = [pt[0] for pt in got]
+            if times != sorted(set(times)):
+                self.err(f"ledger {p}: point times {times} not strictly increasing")
+            if got == want:
+                continue
+            got_at = {pt[0]: pt for pt in got}
+            want_at = {pt[0]: pt for pt in want}
+            for t in sorted(set(got_at) | set(want_at)):
+                g, w = got_at.get(t), want_at.get(t)
+                if g is None:
+                    self.err(f"ledger {p}: missing point at t={t}, expected {list(w or ())}")
+                elif w is None:
+                    self.err(f"ledger {p}: extra point {list(g)} (nothing changes at t={t})")
+                elif g != w:
+                    self.err(f"ledger {p}: point at t={t} is {list(g)}, expected {list(w)}"
+                             " [t, delivered, received, at_risk, exposure]")
+
     def metric(self, name: str, parties: list[str] | None = None) -> int:
         placed, terms = self.placed, self.terms
         if name == "makespan":
@@ -402,15 +497,15 @@ class _Checker:
             return sum(c.priority * placed[c.id].end for c in self.sc.concessions
                        if c.id in placed)
         if name == "peak_exposure":
-            chosen = parties or [p.id for p in self.sc.parties]
+            chosen = parties or self._principals()
             return max((max(0, lv) for p in chosen
                         for _, lv in exposure_levels(self.sc, terms, placed, p)), default=0)
         if name == "excluded_value":
             return sum(t.total for cid, t in terms.items() if cid not in placed)
         if name == "phase_imbalance":
-            all_parties = [p.id for p in self.sc.parties]
-            cum = {p: _delivered(self.sc, terms, placed, p) for p in all_parties}
-            return max((abs(a - b) for p, q in combinations(all_parties, 2)
+            principals = self._principals()   # SPEC §5.1: pairs of principals
+            cum = {p: _delivered(self.sc, terms, placed, p) for p in principals}
+            return max((abs(a - b) for p, q in combinations(principals, 2)
                         for a, b in zip(cum[p], cum[q], strict=True)), default=0)
         raise ValueError(f"unknown metric {name!r}")
 

@@ -55,6 +55,9 @@ def render_backtest_table(console: Console, bt: Backtest) -> None:
     metrics = Table(title="Metrics")
     for col in ("metric", "history", "optimizer"):
         metrics.add_column(col, justify="left" if col == "metric" else "right")
+    for party, obs_peak, opt_peak in bt.principal_rows():   # the principals first (§5.1)
+        metrics.add_row(f"peak exposure {party}", "—" if obs_peak is None else str(obs_peak),
+                        "—" if opt_peak is None else str(opt_peak))
     for name, obs, opt in bt.metrics_rows():
         metrics.add_row(name, str(obs), "—" if opt is None else str(opt))
     console.print(metrics)

@@ -206,7 +206,8 @@ def _param_columns(frame: pd.DataFrame) -> list[str]:
 
     fixed = {"run_id", "base", "variant_id", "status", *METRIC_NAMES, "gap", "wall_time_s",
              "elapsed_s", "from_store", "error", "sha256"}
-    return [c for c in frame.columns if c not in fixed]
+    # Principals' peak columns (peak_exposure[US]) are figures, not parameters.
+    return [c for c in frame.columns if c not in fixed and not c.startswith("peak_exposure[")]
 
 
 def _print_summary(out: Any, frame: pd.DataFrame) -> None:
@@ -348,6 +349,16 @@ def _print_comparison(out: Any, cmp: Any) -> None:
     for name in cmp.names:
         table.add_column(escape(name), justify="right")
     table.add_row("status", *cmp.statuses)
+    ref_peaks = cmp.principal_peaks.get(cmp.reference, {})
+    for party in cmp.principals:          # the principals' own figures first (SPEC §5.1)
+        cells = []
+        for k, name in enumerate(cmp.names):
+            value, ref = cmp.principal_peaks.get(name, {}).get(party), ref_peaks.get(party)
+            text = "—" if value is None else str(value)
+            if k > 0 and value is not None and ref is not None and value != ref:
+                text += f" ({value - ref:+d})"
+            cells.append(text)
+        table.add_row(escape(f"peak exposure {party}"), *cells)
     for m in METRIC_NAMES:
         cells = []
         for k, name in enumerate(cmp.names):

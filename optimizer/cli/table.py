@@ -59,6 +59,38 @@ def schedule_table(sc: Scenario, result: Result) -> Table:
     return table
 
 
+def ledger_table(sc: Scenario, result: Result) -> Table | None:
+    """Per principal (SPEC §5.1, §5.4): the peak and when, and the four ledger figures
+    as each phase closes (its last time unit, ``end - 1``) and after the ledger's last change.
+    """
+    if not result.ledger:
+        return None
+    names = {p.id: (p.name or p.id) for p in sc.effective_phases}
+    table = Table(title="Ledger by principal (exposure = at risk − received)",
+                  title_justify="left", expand=False)
+    table.add_column("Principal / as of", overflow="fold", min_width=20)
+    table.add_column("Time", justify="right", no_wrap=True)
+    for col in ("Delivered", "Received", "At risk", "Exposure"):
+        table.add_column(col, justify="right", no_wrap=True)
+    for party in sc.principal_ids:
+        lg = result.ledger.get(party)
+        if lg is None:
+            continue
+        when = lg.peak_time()
+        peak = f"peak {lg.peak}" + ("" if when is None else f" at {_when(sc, when)}")
+        table.add_row(Text(f"{party}  {peak}", style="bold cyan"), "", "", "", "", "")
+        for ph in result.phases:
+            t = max(ph.end - 1, ph.start)
+            d, r, a, e = lg.at(t)
+            table.add_row(f"  end of {names.get(ph.id) or ph.id}", _when(sc, t),
+                          str(d), str(r), str(a), str(e))
+        last = lg.points[-1]
+        table.add_row("  after the last change", _when(sc, last[0]),
+                      *(str(x) for x in last[1:]))
+        table.add_section()
+    return table
+
+
 def summary(sc: Scenario, result: Result) -> Group:
     lines: list[Text] = []
     status = Text(f"status: {result.status}", style=STATUS_STYLE.get(result.status, ""))
@@ -86,6 +118,9 @@ def render(console: Console, sc: Scenario, result: Result) -> None:
     if result.solved:
         console.print(schedule_table(sc, result))
     console.print(summary(sc, result))
+    ledger = ledger_table(sc, result) if result.solved else None
+    if ledger is not None:
+        console.print(ledger)
     if result.conflict is not None:
         c = result.conflict
         console.print(Text("No roadmap satisfies all of these at once:", style="bold red"))

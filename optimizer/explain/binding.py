@@ -216,8 +216,11 @@ def _precedence(v: _View, r: Precedence) -> list[Tight]:
 
 def _exposure(v: _View, r: Exposure) -> list[Tight]:
     out = []
-    for p in r.parties or v.sc.party_ids:
-        for t, level in v.curves[p]:
+    for p in r.parties or v.sc.principal_ids:
+        # A delayed cap (SPEC §5.3) binds on the curve with credit k later.
+        curve = v.curves[p] if r.verification_delay == 0 else exposure_curve(
+            v.sc, v.placed, p, v.derived, delay=r.verification_delay)
+        for t, level in curve:
             if level == r.max:
                 after = [cid for cid, pl in v.placed.items()
                          if v.derived[cid].party == p and pl.start == t]
@@ -229,7 +232,7 @@ def _exposure(v: _View, r: Exposure) -> list[Tight]:
 
 def _balance(v: _View, r: PhaseBalance) -> list[Tight]:
     sc = v.sc
-    who = list(dict.fromkeys(r.parties or sc.party_ids))
+    who = list(dict.fromkeys(r.parties or sc.principal_ids))
     cum = {p: delivered_by_phase(sc, v.placed, p, v.derived) for p in who}
     out = []
     for k, ph in enumerate(sc.effective_phases):
@@ -384,7 +387,7 @@ def _blocker(v: _View, cid: str) -> tuple[str, str, str] | None:
     for r in sc.rules:
         if not (r.enabled and isinstance(r, Exposure)) or risk <= 0 or pl.start == 0:
             continue
-        if party not in (r.parties or sc.party_ids):
+        if party not in (r.parties or sc.principal_ids):
             continue
         if v.level(party, pl.start - 1) + risk > r.max:
             for j, q in v.placed.items():

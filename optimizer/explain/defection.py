@@ -47,7 +47,7 @@ def defection_report(sc: Scenario, result: Result) -> list[PartyExposure]:
     for p in sc.party_ids:
         curve = exposure_curve(sc, placed, p, derived)
         caps = [r.max for r in sc.rules if isinstance(r, Exposure) and r.enabled
-                and p in (r.parties or sc.party_ids)]
+                and p in (r.parties or sc.principal_ids)]
         cap = min(caps) if caps else None
         peak_t, peak = None, 0
         for t, level in curve:

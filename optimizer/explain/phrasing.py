@@ -71,7 +71,7 @@ def resource_name(sc: Scenario, rid: str) -> str:
 
 
 def parties(sc: Scenario, listed: list[str] | None) -> list[str]:
-    return list(dict.fromkeys(listed or sc.party_ids))
+    return list(dict.fromkeys(listed or sc.principal_ids))
 
 
 # --------------------------------------------------------------------------

@@ -240,7 +240,7 @@ def _candidates(sc: Scenario, key: Key) -> list[_Candidate]:
                                limit=big, noun="gap")]
         if isinstance(r, Exposure):
             limit = max(sum(c_risk for c_risk in _risks(sc, p)) for p in
-                        (r.parties or sc.party_ids))
+                        (r.parties or sc.principal_ids))
             return [_Candidate(key, f"{base}.max", r.max, "relax", direction=1,
                                limit=max(limit, r.max + 1), noun="exposure cap")]
         if isinstance(r, PhaseBalance):

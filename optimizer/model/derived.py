@@ -1,4 +1,4 @@
-"""Derived per-concession numbers of SPEC §2.3: total value, risk, credit, lag.
+"""Derived per-concession numbers of SPEC §2.3/§5.2: total value, risk, credit, lag.
 
 The engine and the result reader use these; the independent checker
 (``check.py``) deliberately recomputes them on its own.
@@ -48,7 +48,9 @@ def derive(sc: Scenario, c: Concession) -> Derived:
         credit = {p: 0 for p in values}
         lag = None
     elif c.credit is None:
-        credit = {p: v * pct // 100 for p, v in values.items()}
+        # §5.2: discounted by how easily the giver takes it back, rounded down once.
+        keep = sc.credit_keep.pct(c.reversibility) if sc.credit_keep is not None else 100
+        credit = {p: v * pct * keep // 10000 for p, v in values.items()}
     elif isinstance(c.credit, dict):
         credit = {p: c.credit.get(p, 0) for p in values}
     else:

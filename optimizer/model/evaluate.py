@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import permutations
 
-from models.result import METRIC_NAMES, Result
+from models.result import METRIC_NAMES, PartyLedger, Result
 from models.scenario import Scenario
 from optimizer.model.derived import Derived, derive_all
 
@@ -45,8 +45,13 @@ def phase_of(start: int, boundaries: list[int]) -> int:
 
 
 def exposure_curve(sc: Scenario, placed: dict[str, Placed], party: str,
-                   derived: dict[str, Derived] | None = None) -> list[tuple[int, int]]:
-    """The step function exposure_party(t) as [t, level] change points from t = 0."""
+                   derived: dict[str, Derived] | None = None,
+                   delay: int = 0) -> list[tuple[int, int]]:
+    """The step function exposure_party(t) as [t, level] change points from t = 0.
+
+    ``delay``: credit counts from ``v_j + delay`` (an exposure rule's
+    ``verification_delay``, SPEC §5.3); metrics and the ledger use 0.
+    """
     derived = derived or derive_all(sc)
     deltas: dict[int, int] = {0: 0}
     for cid, pl in placed.items():
@@ -55,7 +60,7 @@ def exposure_curve(sc: Scenario, placed: dict[str, Placed], party: str,
             if d.risk:
                 deltas[pl.start] = deltas.get(pl.start, 0) + d.risk
         elif d.lag is not None and d.credit.get(party, 0):
-            t = pl.end + d.lag
+            t = pl.end + d.lag + delay
             deltas[t] = deltas.get(t, 0) - d.credit[party]
     points: list[tuple[int, int]] = []
     level = 0
@@ -69,7 +74,7 @@ def exposure_curve(sc: Scenario, placed: dict[str, Placed], party: str,
 def peak_exposure(sc: Scenario, placed: dict[str, Placed], derived: dict[str, Derived],
                   parties: list[str] | None = None) -> int:
     peak = 0
-    for p in parties or sc.party_ids:
+    for p in parties or sc.principal_ids:   # SPEC §5.1
         for _, level in exposure_curve(sc, placed, p, derived):
             peak = max(peak, level)
     return peak
@@ -118,8 +123,9 @@ def delivered_by_phase(sc: Scenario, placed: dict[str, Placed], party: str,
 
 def phase_imbalance(sc: Scenario, placed: dict[str, Placed], derived: dict[str, Derived]) -> int:
     best = 0
-    cum = {p: delivered_by_phase(sc, placed, p, derived) for p in sc.party_ids}
-    for p, q in permutations(sc.party_ids, 2):
+    principals = sc.principal_ids   # SPEC §5.1: pairs of principals
+    cum = {p: delivered_by_phase(sc, placed, p, derived) for p in principals}
+    for p, q in permutations(principals, 2):
         for a, b in zip(cum[p], cum[q], strict=True):
             best = max(best, a - b)
     return best
@@ -129,3 +135,36 @@ def term_value(sc: Scenario, placed: dict[str, Placed], metric: str,
                parties: list[str] | None, derived: dict[str, Derived]) -> int:
     """One metric (an objective term's value: peak exposure over the term's parties)."""
     return _figure(sc, placed, derived, metric, parties if metric == "peak_exposure" else None)
+
+
+def ledger(sc: Scenario, placed: dict[str, Placed],
+           derived: dict[str, Derived]) -> dict[str, PartyLedger]:
+    """SPEC §5.4 for every party: delivered, received, at risk and exposure over time.
+
+    Points at t = 0 and wherever one of the four figures changes; each
+    party's peak is max(0, its highest exposure).
+    """
+    out: dict[str, PartyLedger] = {}
+    for party in sc.party_ids:
+        # time -> [delivered, received, at_risk] increments
+        steps: dict[int, list[int]] = {0: [0, 0, 0]}
+        for cid, pl in placed.items():
+            d = derived[cid]
+            if d.party == party:
+                if d.total_value:
+                    steps.setdefault(pl.end, [0, 0, 0])[0] += d.total_value
+                if d.risk:
+                    steps.setdefault(pl.start, [0, 0, 0])[2] += d.risk
+            elif d.lag is not None and d.credit.get(party, 0):
+                steps.setdefault(pl.end + d.lag, [0, 0, 0])[1] += d.credit[party]
+        points: list[tuple[int, int, int, int, int]] = []
+        delivered = received = at_risk = 0
+        for t in sorted(steps):
+            a, b, c = steps[t]
+            delivered, received, at_risk = delivered + a, received + b, at_risk + c
+            row = (t, delivered, received, at_risk, at_risk - received)
+            if not points or points[-1][1:] != row[1:]:
+                points.append(row)
+        peak = max(0, max(pt[4] for pt in points))
+        out[party] = PartyLedger(peak=peak, points=points)
+    return out

@@ -69,7 +69,7 @@ def _weighted_completion(h: Handles, _: list[str] | None) -> LinearExpr:
 
 def _peak_exposure(h: Handles, parties: list[str] | None) -> LinearExpr:
     m = h.model
-    chosen = parties or h.scenario.party_ids
+    chosen = parties or h.scenario.principal_ids   # SPEC §5.1
     bound = sum(d.risk for d in h.derived.values())
     peak = m.new_int_var(0, max(bound, 0), "peak_exposure:" + ",".join(chosen))
     for p in chosen:
@@ -85,7 +85,7 @@ def _excluded_value(h: Handles, _: list[str] | None) -> LinearExpr:
 
 def _phase_imbalance(h: Handles, _: list[str] | None) -> LinearExpr:
     m = h.model
-    parties = h.scenario.party_ids
+    parties = h.scenario.principal_ids   # SPEC §5.1: pairs of principals
     if len(parties) < 2:
         return 0
     bound = sum(d.total_value for d in h.derived.values())

@@ -62,6 +62,8 @@ def grain(sc: Scenario) -> int:
             g = gcd(g, r.min_lag, r.max_lag or 0)
         elif r.kind == "reciprocity":
             g = gcd(g, r.max_gap)
+        elif r.kind == "exposure":
+            g = gcd(g, r.verification_delay)   # SPEC §5.3: a time figure too
     if g > 1:
         derived = derive_all(sc)
         g = gcd(g, *(d.lag for d in derived.values() if d.lag is not None))
@@ -100,6 +102,8 @@ def coarsen(sc: Scenario, g: int) -> Scenario:
                                      "max_lag": None if r.max_lag is None else r.max_lag // g})
         elif r.kind == "reciprocity":
             r = r.model_copy(update={"max_gap": r.max_gap // g})
+        elif r.kind == "exposure":
+            r = r.model_copy(update={"verification_delay": r.verification_delay // g})
         rules.append(r)
     objective = sc.objective
     if objective.mode == "weighted":

@@ -301,6 +301,7 @@ class _State:
         self.load = {r.id: np.zeros(st.size, dtype=np.int64) for r in sc.resources}
         self.cap = {r.id: r.capacity for r in sc.resources}
         self.caps = _exposure_caps(sc)
+        self.delays = _exposure_delays(sc)
         self.expo = {p: np.zeros(st.size, dtype=np.int64) for p in self.caps}
 
     def window(self, i: str) -> tuple[int, int]:
@@ -339,8 +340,8 @@ class _State:
             self.expo[p][t:] += sign * risk
         lag = self.derived[i].lag
         if lag is not None:
-            v = min(t + d + lag, self.size - 1)
             for party in self.credited(i):
+                v = min(t + d + lag + self.delays.get(party, 0), self.size - 1)
                 self.expo[party][v:] -= sign * self.derived[i].credit[party]
         if sign > 0:
             self.plan.start[i] = t
@@ -422,9 +423,23 @@ def _exposure_caps(sc: Scenario) -> dict[str, int]:
     caps: dict[str, int] = {}
     for r in sc.rules:
         if r.enabled and r.kind == "exposure":
-            for p in r.parties or sc.party_ids:
+            for p in r.parties or sc.principal_ids:
                 caps[p] = min(caps.get(p, r.max), r.max)
     return caps
+
+
+def _exposure_delays(sc: Scenario) -> dict[str, int]:
+    """Per capped party, the largest ``verification_delay`` of its caps (SPEC §5.3).
+
+    The greedy counts credit that late against the tightest cap: a
+    conservative profile under which every cap of the party holds.
+    """
+    delays: dict[str, int] = {}
+    for r in sc.rules:
+        if r.enabled and r.kind == "exposure":
+            for p in r.parties or sc.principal_ids:
+                delays[p] = max(delays.get(p, 0), r.verification_delay)
+    return delays
 
 
 def _exposure_room(curve: np.ndarray, room: int) -> int:
@@ -525,7 +540,7 @@ def _balance_mask(sc: Scenario, derived: dict[str, Derived], plan: Plan,
     for r in sc.rules:
         if not (r.enabled and r.kind == "phase_balance"):
             continue
-        parties = list(dict.fromkeys(r.parties or sc.party_ids))
+        parties = list(dict.fromkeys(r.parties or sc.principal_ids))
         if len(parties) < 2:
             continue
         cum = {}

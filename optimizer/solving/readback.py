@@ -16,7 +16,7 @@ from models.result import (
 )
 from models.scenario import Scenario
 from optimizer.model.derived import Derived
-from optimizer.model.evaluate import Placed, exposure_curve, metrics, term_value
+from optimizer.model.evaluate import Placed, exposure_curve, ledger, metrics, term_value
 from optimizer.model.handles import Handles
 
 
@@ -68,7 +68,8 @@ def assemble(sc: Scenario, derived: dict[str, Derived], phase_ids: list[str], bo
     figures = metrics(sc, placed, derived)
     exposure = {p: exposure_curve(sc, placed, p, derived) for p in sc.party_ids}
     return Result(scenario=ref, status=status, metrics=Metrics(**figures), objective=[],  # type: ignore[arg-type]
-                  solver=info, phases=phases, schedule=schedule, exposure=exposure)
+                  solver=info, phases=phases, schedule=schedule, exposure=exposure,
+                  ledger=ledger(sc, placed, derived))
 
 
 def tidy_last_phase(sc: Scenario, bounds: list[int], placed: dict[str, Placed]) -> None:

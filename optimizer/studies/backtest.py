@@ -44,7 +44,7 @@ from models.result import (
 from models.rules import Together
 from models.scenario import Scenario
 from optimizer.model.derived import derive_all
-from optimizer.model.evaluate import Placed, exposure_curve, metrics, phase_of, term_value
+from optimizer.model.evaluate import Placed, exposure_curve, ledger, metrics, phase_of, term_value
 
 AGREEMENT_TAG = "agreement"
 UNTAGGED = "(untagged)"
@@ -166,6 +166,7 @@ def observed_result(sc: Scenario) -> Result:
                 for k, pid in enumerate(phase_ids)],
         schedule=schedule,
         exposure={p: exposure_curve(sc, placed, p, derived) for p in sc.party_ids},
+        ledger=ledger(sc, placed, derived),
     )
 
 
@@ -349,6 +350,14 @@ class Backtest:
         opt = self.optimized.metrics.model_dump() if self.optimized.metrics else {}
         return [(name, obs[name], opt.get(name)) for name in obs]
 
+    def principal_rows(self) -> list[tuple[str, int | None, int | None]]:
+        """Each principal's own peak exposure (SPEC §5.1, from the ledgers): history, optimizer."""
+        def peak(r: Result, p: str) -> int | None:
+            return r.ledger[p].peak if p in r.ledger else None
+
+        return [(p, peak(self.observed, p), peak(self.optimized, p))
+                for p in self.scenario.principal_ids]
+
     def to_dict(self) -> dict[str, Any]:
         sc = self.scenario
         assert sc.observed is not None
@@ -356,6 +365,8 @@ class Backtest:
             "format": "roadmap-backtest/v1",
             "scenario": self.observed.scenario.model_dump(),
             "observed_source": sc.observed.source,
+            "principal_peaks": {party: {"observed": o, "optimized": p}
+                                for party, o, p in self.principal_rows()},
             "metrics": {name: {"observed": o, "optimized": p}
                         for name, o, p in self.metrics_rows()},
             "exposure": {"observed": self.observed.to_dict()["exposure"],

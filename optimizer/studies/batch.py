@@ -407,20 +407,31 @@ class _Runner:
             rows.append({**row, "base": spec.base, "variant_id": spec.variant.id,
                          **spec.variant.params})
         param_cols = list(dict.fromkeys(p for s in self.specs for p in s.variant.params))
-        cols = ["run_id", "base", "variant_id", *param_cols, "status", *METRIC_NAMES, "gap",
-                "wall_time_s", "elapsed_s", "from_store", "error", "sha256"]
+        # SPEC §5.1: each principal's own peak (from the ledger), after the metrics.
+        peak_cols = list(dict.fromkeys(principal_column(p) for s in self.specs
+                                       for p in s.variant.scenario.principal_ids))
+        cols = ["run_id", "base", "variant_id", *param_cols, "status", *METRIC_NAMES,
+                *peak_cols, "gap", "wall_time_s", "elapsed_s", "from_store", "error", "sha256"]
         frame = pd.DataFrame(rows, columns=cols)
-        for m in METRIC_NAMES:
+        for m in (*METRIC_NAMES, *peak_cols):
             frame[m] = frame[m].astype("Int64")
         return frame
+
+
+def principal_column(party: str) -> str:
+    """The summary column of one principal's peak exposure, e.g. ``peak_exposure[US]``."""
+    return f"peak_exposure[{party}]"
 
 
 def _row(spec: RunSpec, result: Result | None, status: str, error: str | None,
          elapsed: float | None, *, from_store: bool) -> dict[str, Any]:
     metrics = result.metrics.model_dump() if result is not None and result.metrics else {}
+    ledger = result.ledger if result is not None else {}
     return {
         "run_id": spec.run_id, "status": status,
         **{m: metrics.get(m) for m in METRIC_NAMES},
+        **{principal_column(p): (ledger[p].peak if p in ledger else None)
+           for p in spec.variant.scenario.principal_ids},
         "gap": result_gap(result) if result is not None else None,
         "wall_time_s": result.solver.wall_time_s if result is not None else None,
         "elapsed_s": elapsed, "from_store": from_store, "error": error, "sha256": spec.sha256,

@@ -1,6 +1,8 @@
 """Roadmaps side by side: metrics, their deltas against the first, and what moved.
 
-The first result is the reference. A concession *differs* when, in some
+The first result is the reference. The principals' own figures (SPEC
+§5.1: each principal's peak exposure, from the ledger) come first, then the
+five metrics (themselves over the principals). A concession *differs* when, in some
 other result, it is present in one and absent in the other, starts or ends at
 another time, or starts in another phase. Differences are ordered by size:
 presence changes first, then the largest start shift, then the largest end
@@ -78,6 +80,9 @@ class Comparison:
     phases: dict[str, list[dict[str, Any]]]             # run -> phase windows
     concessions: list[ConcessionDiff] = field(default_factory=list)
     unchanged: int = 0
+    principals: list[str] = field(default_factory=list)
+    # run -> principal -> its ledger peak (None: unsolved run or no ledger for it)
+    principal_peaks: dict[str, dict[str, int | None]] = field(default_factory=dict)
 
     @property
     def reference(self) -> str:
@@ -87,7 +92,10 @@ class Comparison:
         return {
             "format": "roadmap-compare/v1",
             "reference": self.reference,
-            "runs": [{"name": n, "status": s, "metrics": self.metrics[n],
+            "principals": list(self.principals),
+            "runs": [{"name": n, "status": s,
+                      "principal_peaks": self.principal_peaks.get(n, {}),
+                      "metrics": self.metrics[n],
                       "deltas": self.deltas[n], "phases": self.phases[n]}
                      for n, s in zip(self.names, self.statuses, strict=True)],
             "concessions": [d.to_dict() for d in self.concessions],
@@ -156,9 +164,19 @@ def compare(results: dict[str, Result],
             cid, party or first.party, title,
             [_placement(t[cid]) if cid in t else None for t in entries], changes))
     diffs.sort(key=lambda d: (tuple(-x for x in d.size()), d.id))
+    principals = _principals(results, scenarios)
+    peaks = {n: {p: (results[n].ledger[p].peak if p in results[n].ledger else None)
+                 for p in principals} for n in names}
     return Comparison(names, [results[n].status for n in names], metrics, deltas,
                       {n: [p.model_dump() for p in results[n].phases] for n in names},
-                      diffs, unchanged)
+                      diffs, unchanged, principals, peaks)
+
+
+def _principals(results: dict[str, Result], scenarios: dict[str, Scenario] | None) -> list[str]:
+    """The scenarios' principals in order (SPEC §5.1); without scenarios, the ledgers' parties."""
+    if scenarios:
+        return list(dict.fromkeys(p for sc in scenarios.values() for p in sc.principal_ids))
+    return list(dict.fromkeys(p for r in results.values() for p in r.ledger))
 
 
 def _concession_info(scenarios: dict[str, Scenario] | None) -> dict[str, tuple[str, str | None]]:

@@ -10,8 +10,8 @@ The cap is written into the scenario itself, so every point is an ordinary
 roadmap/v1 scenario that the checker verifies and ``roadmap solve`` can
 reproduce:
 
-- ``peak_exposure <= cap``: an exposure rule over all parties with ``max: cap``;
-- ``phase_imbalance <= cap``: a phase_balance rule over all parties with ``tolerance: cap``;
+- ``peak_exposure <= cap``: an exposure rule over the principals (SPEC §5.1) with ``max: cap``;
+- ``phase_imbalance <= cap``: a phase_balance rule over the principals with ``tolerance: cap``;
 - ``makespan <= cap``: every concession's ``latest_end`` clamped to ``cap``; an optional
   concession that cannot fit by then is kept out by a precedence from its end to
   its own start (which no present concession can honour).

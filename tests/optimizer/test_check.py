@@ -110,6 +110,22 @@ BASE: dict[str, Any] = {
                  "DPRK": [[0, 4], [1, -1], [4, 7], [11, 1]],
                  "ROK": [[0, 0], [1, -4], [2, 0], [3, -1], [8, -9], [11, -15]]},
     "conflict": None,
+    # SPEC §5.4, by hand: [t, delivered (value at end), received (credit at v), at_risk
+    # (risk at start), exposure]. US delivers drills 10 at 1, talk 4 at 3, sanctions 14 at
+    # 10 and receives icbm 4 at 3, aid 1 at 4, freeze 8 at 8; DPRK delivers icbm 8 at 1,
+    # freeze 16 at 6 and receives drills 5 at 1, aid 1 at 4, sanctions 6 at 11; ROK
+    # delivers pledge 2 at 2, aid 8 at 4 and receives drills 5 at 1, icbm 1 at 3,
+    # freeze 8 at 8, sanctions 6 at 11.
+    "ledger": {
+        "US": {"peak": 4, "points": [[0, 0, 0, 2, 2], [1, 10, 0, 2, 2], [2, 10, 0, 4, 4],
+                                     [3, 14, 4, 4, 0], [4, 14, 5, 4, -1], [8, 14, 13, 12, -1],
+                                     [10, 28, 13, 12, -1]]},
+        "DPRK": {"peak": 7, "points": [[0, 0, 0, 4, 4], [1, 8, 5, 4, -1], [4, 8, 6, 13, 7],
+                                       [6, 24, 6, 13, 7], [11, 24, 12, 13, 1]]},
+        "ROK": {"peak": 0, "points": [[0, 0, 0, 0, 0], [1, 0, 5, 1, -4], [2, 2, 5, 5, 0],
+                                      [3, 2, 6, 5, -1], [4, 10, 6, 5, -1], [8, 10, 14, 5, -9],
+                                      [11, 10, 20, 5, -15]]},
+    },
 }
 
 
@@ -606,7 +622,8 @@ def test_conflict_only_for_infeasible() -> None:
 
 def _empty(status: str) -> dict[str, Any]:
     data = base()
-    data.update(status=status, metrics=None, objective=[], phases=[], schedule=[], exposure={})
+    data.update(status=status, metrics=None, objective=[], phases=[], schedule=[], exposure={},
+                ledger={})
     return data
 
 
@@ -621,6 +638,7 @@ def test_empty_result_is_valid(status: str) -> None:
     ("phases", BASE["phases"], "phases must be an empty list"),
     ("objective", BASE["objective"], "objective must be an empty list"),
     ("exposure", BASE["exposure"], "exposure must be an empty object"),
+    ("ledger", BASE["ledger"], "ledger must be an empty object"),
 ])
 def test_infeasible_result_must_be_empty(field: str, value: Any, fragment: str) -> None:
     data = _empty("infeasible")

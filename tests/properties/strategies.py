@@ -119,6 +119,8 @@ def rule(draw: Draw, rid: str, concessions: list[dict[str, Any]],
         if draw(st.booleans()):
             r["parties"] = _subset(draw, parties)
         r["max"] = draw(st.integers(0, 25))
+        if draw(st.integers(0, 2)) == 0:
+            r["verification_delay"] = draw(st.integers(0, 3))   # SPEC §5.3
     else:
         if draw(st.booleans()):
             r["parties"] = _subset(draw, parties)
@@ -171,6 +173,11 @@ def scenarios(draw: Draw, *, min_concessions: int = 1, max_concessions: int = 40
     }
     if draw(st.booleans()):
         data["time_unit"] = draw(st.sampled_from(["month", "week", "day"]))
+    if draw(st.integers(0, 2)) == 0:          # SPEC §5.1
+        data["principals"] = _subset(draw, parties)
+    if draw(st.integers(0, 3)) == 0:          # SPEC §5.2
+        data["credit_keep"] = {rev: draw(st.integers(0, 100)) for rev in
+                               _subset(draw, ["reversible", "costly", "irreversible"], 0, 3)}
 
     phase_ids: list[str] | None = None
     n_phases = draw(st.integers(0, max_phases))

@@ -6,7 +6,9 @@ here from SPEC §2 directly (only risk/credit/lag come from the checker's own
 derivation, which imports nothing of the engine). The best objective vector
 found this way must equal the solver's, stage by stage for lexicographic
 objectives (a tuple minimum is exactly "minimise each term keeping the
-optimum of those before it").
+optimum of those before it"). SPEC §5.1-5.3 too: rule and metric defaults are
+the principals, credit carries ``credit_keep`` (the checker's derivation), and
+a cap with ``verification_delay: k`` counts credit from ``v + k``.
 """
 
 from __future__ import annotations
@@ -74,17 +76,19 @@ class Evaluator:
     def __init__(self, sc: Scenario) -> None:
         self.sc = sc
         self.terms = {c.id: derive_terms(sc, c) for c in sc.concessions}
-        self.parties = [p.id for p in sc.parties]
+        self.principals = list(sc.principals) if sc.principals else [p.id for p in sc.parties]
         self.k = len(sc.effective_phases)
 
-    def exposure_levels(self, placed: dict[str, Placement], party: str) -> list[int]:
+    def exposure_levels(self, placed: dict[str, Placement], party: str,
+                        delay: int = 0) -> list[int]:
         events: dict[int, int] = {0: 0}
         for cid, (s, e, _) in placed.items():
             t = self.terms[cid]
             if t.party == party:
                 events[s] = events.get(s, 0) + t.risk
             elif t.lag is not None:
-                events[e + t.lag] = events.get(e + t.lag, 0) - t.credit[party]
+                v = e + t.lag + delay
+                events[v] = events.get(v, 0) - t.credit[party]
         levels, run = [], 0
         for time in sorted(events):
             run += events[time]
@@ -133,10 +137,10 @@ class Evaluator:
         if isinstance(r, Requires):
             return r.if_ not in placed or r.then in placed
         if isinstance(r, Exposure):
-            return all(level <= r.max for p in r.parties or self.parties
-                       for level in self.exposure_levels(placed, p))
+            return all(level <= r.max for p in r.parties or self.principals
+                       for level in self.exposure_levels(placed, p, r.verification_delay))
         if isinstance(r, PhaseBalance):
-            parties = list(dict.fromkeys(r.parties or self.parties))
+            parties = list(dict.fromkeys(r.parties or self.principals))
             cum = {p: self.delivered(placed, p) for p in parties}
             return all(abs(a - b) <= r.tolerance for p, q in combinations(parties, 2)
                        for a, b in zip(cum[p], cum[q], strict=True))
@@ -154,12 +158,12 @@ class Evaluator:
         if name == "weighted_completion":
             return sum(self.sc.concession(cid).priority * e for cid, (_, e, _) in placed.items())
         if name == "peak_exposure":
-            return max([0, *(lv for p in parties or self.parties
+            return max([0, *(lv for p in parties or self.principals
                              for lv in self.exposure_levels(placed, p))])
         if name == "excluded_value":
             return sum(t.total for cid, t in self.terms.items() if cid not in placed)
-        cum = {p: self.delivered(placed, p) for p in self.parties}
-        return max([0, *(abs(a - b) for p, q in combinations(self.parties, 2)
+        cum = {p: self.delivered(placed, p) for p in self.principals}
+        return max([0, *(abs(a - b) for p, q in combinations(self.principals, 2)
                          for a, b in zip(cum[p], cum[q], strict=True))])
 
     def objective(self, placed: dict[str, Placement]) -> tuple[int, ...]:
@@ -251,6 +255,37 @@ def test_brute_force_on_a_hand_checked_scenario() -> None:
     }
     sc = parse_scenario(data, "<test>")
     assert brute_force_optimum(sc) == (4, 5)
+    compare(sc)
+
+
+def test_brute_force_with_the_v11_fields() -> None:
+    # The scenario above with the cap's credit one month late: A starts at 1 + 2 + 1 = 4
+    # (makespan 5, weighted completion a 5 + b 1 + c 1). With B's reversible credit kept at 50 % it
+    # is 5 < 6: A can never start at exposure 0. An observer C with an unverified step
+    # (risk 6) is outside the default cap once the principals are A and B.
+    base = {
+        "format": "roadmap/v1", "horizon": 7,
+        "parties": [{"id": "A"}, {"id": "B"}, {"id": "C"}],
+        "concessions": [
+            {"id": "a", "party": "A", "duration": 1, "value": {"B": 6},
+             "reversibility": "irreversible"},
+            {"id": "b", "party": "B", "duration": 1, "value": {"A": 10},
+             "verification": "inspection", "reversibility": "reversible", "cost": 0},
+            {"id": "c", "party": "C", "duration": 1, "value": {"A": 6}, "cost": 6,
+             "reversibility": "irreversible", "verification": "none"},
+        ],
+        "principals": ["A", "B"],
+        "rules": [{"id": "cap", "kind": "exposure", "max": 0, "verification_delay": 1}],
+        "objective": {"terms": [{"metric": "makespan"}, {"metric": "weighted_completion"}]},
+    }
+    sc = parse_scenario(base, "<test>")
+    assert brute_force_optimum(sc) == (5, 7)
+    compare(sc)
+    sc = parse_scenario({**base, "credit_keep": {"reversible": 50}}, "<test>")
+    assert brute_force_optimum(sc) is None
+    compare(sc)
+    sc = parse_scenario({**base, "principals": None}, "<test>")
+    assert brute_force_optimum(sc) is None       # C's 6 under a cap of 0
     compare(sc)
 
 

@@ -8,6 +8,10 @@ The encoding (SPEC §2.3): ``exposure_p(t) <= L`` for all t is rewritten
   events and independent of the horizon's length. A rule only caps ``L``,
   so explain mode switches the rule off with one literal.
 
+A rule with ``verification_delay: k`` (SPEC §5.3) counts credit from
+``v_j + k``: its own cumulative uses ``[0, v_j + k)``, so it gets its own
+limit, cached per (party, k); metrics always use the limit with k = 0.
+
 It replaced a pairwise form (exposure bounded at each of the party's own
 start times, one half-reified boolean per pair of events; quadratic in
 size), deleted in issue 12. Measured then (benchmarks/README.md): the
@@ -36,45 +40,46 @@ def _events(h: Handles, party: str) -> tuple[list[str], list[str]]:
     return own, incoming
 
 
-def limit(h: Handles, party: str) -> LinearExpr:
-    """A variable L >= max(0, max_t exposure_party(t)) (cumulative form, normal solves)."""
-    key = ("exposure_limit", (party,))
+def limit(h: Handles, party: str, delay: int = 0) -> LinearExpr:
+    """A variable L >= max(0, max_t exposure_party(t)), credit counted from v_j + delay."""
+    key = ("exposure_limit", (party,) if delay == 0 else (party, f"delay={delay}"))
     cached = h.metric_cache.get(key)
     if cached is not None:
         return cached
     m = h.model
     own, incoming = _events(h, party)
     total_risk = sum(h.derived[i].risk for i in own)
-    lim = m.new_int_var(0, max(total_risk, 0), f"exposure_limit:{party}")
+    suffix = "" if delay == 0 else f":delay={delay}"
+    lim = m.new_int_var(0, max(total_risk, 0), f"exposure_limit:{party}{suffix}")
     h.metric_cache[key] = lim
     if not own:
         return lim
     max_lag = max((h.derived[j].lag or 0 for j in incoming), default=0)
     max_dur = max(c.max_duration for c in h.scenario.concessions)
     # Past every start and verification time: the level is constant after it.
-    end = h.horizon_ub + max_dur + max_lag + 1
+    end = h.horizon_ub + max_dur + max_lag + delay + 1
     intervals: list[Any] = []
     demands: list[int] = []
     for i in own:
         v = h.conc[i]
         if v.required:
-            iv = m.new_interval_var(v.start, end - v.start, end, f"xr:{party}:{i}")
+            iv = m.new_interval_var(v.start, end - v.start, end, f"xr:{party}{suffix}:{i}")
         else:
             iv = m.new_optional_interval_var(v.start, end - v.start, end, v.present,
-                                             f"xr:{party}:{i}")
+                                             f"xr:{party}{suffix}:{i}")
         intervals.append(iv)
         demands.append(h.derived[i].risk)
     credit_total = 0
     for j in incoming:
         v = h.conc[j]
         credit = h.derived[j].credit[party]
-        verified: Any = v.verified(h.derived[j].lag)
+        verified: Any = v.end + (h.derived[j].lag or 0) + delay
         if not v.required:
-            w = m.new_int_var(0, end, f"xw:{party}:{j}")
+            w = m.new_int_var(0, end, f"xw:{party}{suffix}:{j}")
             m.add(w == verified).only_enforce_if(v.present)
             m.add(w == end).only_enforce_if(~v.present)
             verified = w
-        intervals.append(m.new_interval_var(0, verified, verified, f"xv:{party}:{j}"))
+        intervals.append(m.new_interval_var(0, verified, verified, f"xv:{party}{suffix}:{j}"))
         demands.append(credit)
         credit_total += credit
     m.add_cumulative(intervals, demands, lim + credit_total)
@@ -82,7 +87,8 @@ def limit(h: Handles, party: str) -> LinearExpr:
 
 
 def encode(h: Handles, rule: Exposure, enforce: list[Any]) -> None:
-    for party in rule.parties or h.scenario.party_ids:
+    for party in rule.parties or h.scenario.principal_ids:
         # The cumulative holds unconditionally; only the cap on its limit
         # is the rule, so explain mode can still switch the rule off.
-        h.model.add(limit(h, party) <= rule.max).only_enforce_if(enforce)
+        lim = limit(h, party, rule.verification_delay)
+        h.model.add(lim <= rule.max).only_enforce_if(enforce)

@@ -36,7 +36,7 @@ def delivered(h: Handles, party: str) -> list[LinearExpr]:
 
 
 def encode(h: Handles, rule: PhaseBalance, enforce: list[Any]) -> None:
-    parties = list(dict.fromkeys(rule.parties or h.scenario.party_ids))
+    parties = list(dict.fromkeys(rule.parties or h.scenario.principal_ids))
     for p, q in combinations(parties, 2):
         for dp, dq in zip(delivered(h, p), delivered(h, q), strict=True):
             if isinstance(dp, int) and isinstance(dq, int):

@@ -156,7 +156,8 @@ def test_result_conflict_has_exactly_the_spec_keys(tmp_path: Path) -> None:
     assert res.exit_code == 1
     data = json.loads(res.stdout)
     assert set(data) == {"format", "scenario", "status", "metrics", "objective", "solver",
-                         "phases", "schedule", "exposure", "conflict"}
+                         "phases", "schedule", "exposure", "conflict", "ledger"}
+    assert data["ledger"] == {}   # SPEC §5.4: {} for infeasible
     assert set(data["conflict"]) == {"rules", "demands", "concessions", "message"}
     assert data["conflict"]["rules"] == ["verify_first"]
     assert "horizon" in data["conflict"]["message"]

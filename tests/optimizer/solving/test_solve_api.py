@@ -14,7 +14,7 @@ from optimizer.solving.handle import Progress, StopControl
 from tests.conftest import scenario_from, solve_checked
 
 TOP_KEYS = ["format", "scenario", "status", "metrics", "objective", "solver", "phases",
-            "schedule", "exposure", "conflict"]
+            "schedule", "exposure", "conflict", "ledger"]   # ledger: SPEC §5.4
 METRICS = {"makespan", "weighted_completion", "peak_exposure", "excluded_value",
            "phase_imbalance"}
 
