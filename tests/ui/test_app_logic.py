@@ -122,9 +122,9 @@ def test_load_builtin_dataset(app: AppTest) -> None:
     assert s.working.name.startswith("US-DPRK")
     result = checked(app)
     assert result.status == "optimal"
-    # peak exposure of US and DPRK, then makespan, then weighted completion
+    # peak exposure of US and DPRK, then weighted completion (threat reduction first), makespan
     assert [(o.metric, o.value) for o in result.objective] == [
-        ("peak_exposure", 8), ("makespan", 113), ("weighted_completion", 2169)]
+        ("peak_exposure", 8), ("weighted_completion", 1786), ("makespan", 116)]
     # The objective's peak counts the US and the DPRK; the all-party peak also
     # counts the uncapped UNSC (11). Both are shown, each labelled.
     assert result.metrics is not None and result.metrics.peak_exposure == 11
