@@ -327,3 +327,41 @@ def test_agreed_framework_has_the_missing_articles() -> None:
     ids = {c.id for c in load_scenario("agreed_framework_1994").concessions}
     assert {"us_negative_security_assurance", "dprk_north_south_denuclearization",
             "us_ambassador_level_relations"} <= ids
+
+
+def _principal_figures(sc: Scenario, result: Result) -> tuple[int, int]:
+    """§5.1 by hand: peak exposure over the principals, phase imbalance over their pairs."""
+    principals = sc.principal_ids
+    peak = max(max(0, level) for p in principals for _, level in result.exposure[p])
+    total = {c.id: sum(c.value.values()) if isinstance(c.value, dict)
+             else c.value * (len(sc.parties) - 1) for c in sc.concessions}
+    party = {c.id: c.party for c in sc.concessions}
+    imbalance = 0
+    for phase in result.phases:
+        given = {p: sum(total[s.id] for s in result.schedule if s.present
+                        and party[s.id] == p and s.start is not None and s.start < phase.end)
+                 for p in principals}
+        imbalance = max([imbalance, *(abs(given[p] - given[q])
+                                      for p in principals for q in principals)])
+    return peak, imbalance
+
+
+# (peak over principals, phase imbalance over principal pairs): what `metrics` must report
+# once the engine applies §5.1 (today `metrics` still covers every party: 11 / 134 and
+# 8 / 74). Keyed by (dataset, durable credit written out by hand).
+PRINCIPAL_FIGURES = {
+    ("us_dprk_2018", False): (8, 31), ("us_dprk_2018", True): (49, 31),
+    ("us_dprk_2018_interim", False): (1, 23), ("us_dprk_2018_interim", True): (8, 18),
+}
+
+
+@pytest.mark.parametrize(("name", "durable"), sorted(PRINCIPAL_FIGURES))
+def test_principal_figures_by_hand(name: str, durable: bool) -> None:
+    sc = load_scenario(name)
+    if durable:
+        sc = with_durable_credit(sc)
+    result = solve_checked(sc, time_limit_s=60.0)
+    assert result.status == "optimal"
+    assert _principal_figures(sc, result) == PRINCIPAL_FIGURES[(name, durable)]
+    # The objective's first term already counts only the principals.
+    assert result.objective[0].value == PRINCIPAL_FIGURES[(name, durable)][0]
