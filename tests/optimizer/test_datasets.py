@@ -16,9 +16,10 @@ from tests.conftest import solve_checked
 
 # Optimal objective values, term by term, with 1 worker and seed 0.
 OPTIMA: dict[str, list[tuple[str, int]]] = {
-    # v1 credit (the engine does not yet apply credit_keep); see V11_OPTIMA.
-    "us_dprk_2018": [("peak_exposure", 8), ("weighted_completion", 1786), ("makespan", 116)],
-    "us_dprk_2018_interim": [("peak_exposure", 1), ("weighted_completion", 601), ("makespan", 39)],
+    # v1.1: principals and durable credit (credit_keep) applied by the engine.
+    "us_dprk_2018": [("peak_exposure", 49), ("weighted_completion", 1759), ("makespan", 116)],
+    "us_dprk_2018_interim": [("peak_exposure", 8), ("weighted_completion", 1107),
+                             ("makespan", 51)],
     "jcpoa_2015": [("makespan", 3743), ("weighted_completion", 24590), ("peak_exposure", 4)],
     "agreed_framework_1994": [("peak_exposure", 2), ("makespan", 86),
                               ("weighted_completion", 639)],
@@ -204,11 +205,18 @@ def with_durable_credit(sc: Scenario) -> Scenario:
 
 # The optima the datasets must have once credit_keep is applied by the engine: re-pin
 # OPTIMA from these when it lands (they are the solves of the hand-expanded scenarios).
+# The same optima with credit_keep expanded by hand into given credits: the engine's
+# §5.2 and the hand expansion must agree.
 V11_OPTIMA: dict[str, list[tuple[str, int]]] = {
     "us_dprk_2018": [("peak_exposure", 49), ("weighted_completion", 1759), ("makespan", 116)],
     "us_dprk_2018_interim": [("peak_exposure", 8), ("weighted_completion", 1107),
                              ("makespan", 51)],
 }
+
+
+def without_durable_credit(sc: Scenario) -> Scenario:
+    """The scenario under v1 credit: every credit kept in full."""
+    return sc.model_copy(update={"credit_keep": None})
 
 
 def _last(points: list[tuple[int, int]]) -> int:
@@ -270,8 +278,11 @@ def test_interim_is_a_stable_stopping_point_and_the_full_roadmap_is_not() -> Non
     full = solve_checked(with_durable_credit(load_scenario("us_dprk_2018")), time_limit_s=60.0)
     # Complete denuclearization leaves the DPRK exposed at the end, even at the optimum.
     assert _last(full.exposure["DPRK"]) == 29
-    # Under v1 credit the interim ends well below zero for both as well.
-    v1 = solve_checked(load_scenario("us_dprk_2018_interim"))
+    # The engine's own §5.2 gives the same stable end.
+    engine = solve_checked(load_scenario("us_dprk_2018_interim"), time_limit_s=60.0)
+    assert _last(engine.exposure["DPRK"]) == 0 and _last(engine.exposure["US"]) <= 0
+    # Under v1 credit (no credit_keep) the interim ends well below zero for both.
+    v1 = solve_checked(without_durable_credit(load_scenario("us_dprk_2018_interim")))
     assert _last(v1.exposure["DPRK"]) < 0 and _last(v1.exposure["US"]) < 0
 
 
@@ -346,9 +357,9 @@ def _principal_figures(sc: Scenario, result: Result) -> tuple[int, int]:
     return peak, imbalance
 
 
-# (peak over principals, phase imbalance over principal pairs): what `metrics` must report
-# once the engine applies §5.1 (today `metrics` still covers every party: 11 / 134 and
-# 8 / 74). Keyed by (dataset, durable credit written out by hand).
+# (peak over principals, phase imbalance over principal pairs): what `metrics` reports
+# under §5.1 (over every party the seed's would be 11 / 134 and the interim's 8 / 74).
+# Keyed by (dataset, durable credit applied).
 PRINCIPAL_FIGURES = {
     ("us_dprk_2018", False): (8, 31), ("us_dprk_2018", True): (49, 31),
     ("us_dprk_2018_interim", False): (1, 23), ("us_dprk_2018_interim", True): (8, 18),
@@ -358,10 +369,13 @@ PRINCIPAL_FIGURES = {
 @pytest.mark.parametrize(("name", "durable"), sorted(PRINCIPAL_FIGURES))
 def test_principal_figures_by_hand(name: str, durable: bool) -> None:
     sc = load_scenario(name)
-    if durable:
-        sc = with_durable_credit(sc)
+    if not durable:
+        sc = without_durable_credit(sc)
     result = solve_checked(sc, time_limit_s=60.0)
     assert result.status == "optimal"
     assert _principal_figures(sc, result) == PRINCIPAL_FIGURES[(name, durable)]
+    assert result.metrics is not None
+    assert (result.metrics.peak_exposure, result.metrics.phase_imbalance) == \
+        PRINCIPAL_FIGURES[(name, durable)]
     # The objective's first term already counts only the principals.
     assert result.objective[0].value == PRINCIPAL_FIGURES[(name, durable)][0]
