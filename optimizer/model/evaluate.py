@@ -12,6 +12,7 @@ from itertools import permutations
 from models.result import METRIC_NAMES, Result
 from models.scenario import Scenario
 from optimizer.model.derived import Derived, derive_all
+from optimizer.model.record import credit_window, record_of
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ def exposure_curve(sc: Scenario, placed: dict[str, Placed], party: str,
                    derived: dict[str, Derived] | None = None) -> list[tuple[int, int]]:
     """The step function exposure_party(t) as [t, level] change points from t = 0."""
     derived = derived or derive_all(sc)
+    rec = record_of(sc)   # SPEC §5.5: recorded verifications and reversals
     deltas: dict[int, int] = {0: 0}
     for cid, pl in placed.items():
         d = derived[cid]
@@ -55,8 +57,11 @@ def exposure_curve(sc: Scenario, placed: dict[str, Placed], party: str,
             if d.risk:
                 deltas[pl.start] = deltas.get(pl.start, 0) + d.risk
         elif d.lag is not None and d.credit.get(party, 0):
-            t = pl.end + d.lag
-            deltas[t] = deltas.get(t, 0) - d.credit[party]
+            got, lost = credit_window(rec, cid, pl.end, d.lag)
+            if got is not None:
+                deltas[got] = deltas.get(got, 0) - d.credit[party]
+                if lost is not None:
+                    deltas[lost] = deltas.get(lost, 0) + d.credit[party]
     points: list[tuple[int, int]] = []
     level = 0
     for t in sorted(deltas):

@@ -223,7 +223,7 @@ def _solve_direct(scenario: Scenario, opts: SolveOptions, *,
         _hint_schedule(h, start_hint)
         hint = None
     else:
-        hint = first_hint(scenario, h, deadline)
+        hint = first_hint(h.scenario, h, deadline)   # the model scenario under progress
     for k, (label, expr, _) in enumerate(stages):
         if control.stopped and values is not None:
             all_optimal = False

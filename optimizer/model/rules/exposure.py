@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from models.rules import Exposure
+from optimizer.model import progress
 from optimizer.model.handles import Handles, LinearExpr
 
 
@@ -38,6 +39,8 @@ def _events(h: Handles, party: str) -> tuple[list[str], list[str]]:
 
 def limit(h: Handles, party: str) -> LinearExpr:
     """A variable L >= max(0, max_t exposure_party(t)) (cumulative form, normal solves)."""
+    if h.scenario.progress is not None:   # SPEC §5.5: recorded credit, reversals
+        return progress.limit(h, party)
     key = ("exposure_limit", (party,))
     cached = h.metric_cache.get(key)
     if cached is not None:
@@ -82,6 +85,9 @@ def limit(h: Handles, party: str) -> LinearExpr:
 
 
 def encode(h: Handles, rule: Exposure, enforce: list[Any]) -> None:
+    if h.scenario.progress is not None:   # SPEC §5.5: caps at own unstarted starts
+        progress.cap(h, rule, enforce)
+        return
     for party in rule.parties or h.scenario.party_ids:
         # The cumulative holds unconditionally; only the cap on its limit
         # is the rule, so explain mode can still switch the rule off.
