@@ -108,9 +108,9 @@ class _Span:
 
     def point(self, which: str) -> tuple[float, float]:
         k, off = self.coeffs(which)
-        lo = self.s[0] + k * self.d[0] + off
-        hi = self.s[1] + k * self.d[1] + off
-        return lo, hi
+        if k == 0:   # no duration term (and no 0 * inf)
+            return self.s[0] + off, self.s[1] + off
+        return self.s[0] + self.d[0] + off, self.s[1] + self.d[1] + off
 
 
 def _scale(k: int, lo: float, hi: float) -> tuple[float, float]:

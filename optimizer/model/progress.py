@@ -244,3 +244,33 @@ def refused_successor(h: Handles, rule: Any, enforce: list[Any]) -> bool:
         return False
     h.model.add(h.conc[rule.after].present == 0).only_enforce_if(enforce)
     return True
+
+
+# -- re-planning against a plan (SPEC §5.5 ``--plan``) ------------------------------
+def deviation_expr(h: Handles, planned: dict[str, int]) -> LinearExpr:
+    """sum |s_i - planned s_i| over the unrecorded concessions present in both."""
+    rec = record_of(h.scenario)
+    m = h.model
+    terms: list[Any] = []
+    for cid, p in planned.items():
+        if cid not in h.conc or (rec is not None and cid in rec.steps):
+            continue
+        v = h.conc[cid]
+        dev = m.new_int_var(0, h.horizon_ub + abs(p), f"dev:{cid}")
+        m.add(dev >= v.start - p).only_enforce_if(h.when_present(cid))
+        m.add(dev >= p - v.start).only_enforce_if(h.when_present(cid))
+        terms.append(dev)
+    return sum(terms)
+
+
+def deviation_value(sc: Scenario, starts: dict[str, int | None],
+                    planned: dict[str, int]) -> int:
+    """The same figure of a schedule (``starts``: None when absent)."""
+    rec = record_of(sc)
+    total = 0
+    for cid, p in planned.items():
+        s = starts.get(cid)
+        if s is None or (rec is not None and cid in rec.steps):
+            continue
+        total += abs(s - p)
+    return total
