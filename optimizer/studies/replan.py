@@ -91,7 +91,7 @@ class Shortfall:
     party: str
     cap: int
     exposure: int
-    uncovered: list[str]            # own package steps whose risk the cap does not cover
+    uncovered: list[str]            # own steps (latest first) whose risk the cap does not cover
     pending: list[tuple[str, int]]  # credits due after the window: (step, counts from)
     covered_at: int | None          # when pending credit alone would bring it within the cap
 
@@ -187,8 +187,9 @@ def next_package(sc: Scenario, result: Result, n: int) -> Package:
             pos = position(p, until, delay)
             if pos.exposure <= rule.max:
                 continue
-            own = sorted((r for r in happened if r.party == p and r.start is not None
-                          and r.start >= as_of), key=lambda r: -(r.start or 0))
+            # Own steps given so far, latest first: the ones the cap does not cover.
+            own = sorted((r for r in happened if r.party == p and derived[r.id].risk > 0),
+                         key=lambda r: -(r.start or 0))
             uncovered, excess = [], pos.exposure - rule.max
             for r in own:
                 if excess <= 0:

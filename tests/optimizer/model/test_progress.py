@@ -203,7 +203,7 @@ def test_exposure_cap_never_checked_at_recorded_starts() -> None:
 
 
 def test_exposure_cap_binds_at_own_start_even_of_a_riskless_step() -> None:
-    data = two_party(EXPOSURE + [{"id": "z", "party": "A", "duration": 1, "risk": 0}],
+    data = two_party([*EXPOSURE, {"id": "z", "party": "A", "duration": 1, "risk": 0}],
                      {"as_of": 2, "steps": [{"id": "a", "start": 0, "end": 1},
                                             {"id": "c", "start": 1, "end": 2}]}, CAP_A)
     r = solve_checked(data)
