@@ -83,7 +83,7 @@ def test_as_of_with_plan_and_a_recorded_delay() -> None:
 def test_as_of_earlier_than_progress_is_an_error() -> None:
     data = copy.deepcopy(CHAIN)
     data["progress"] = {"as_of": 5, "steps": []}
-    with pytest.raises(ScenarioError, match="earlier than progress.as_of 5"):
+    with pytest.raises(ScenarioError, match=r"earlier than progress\.as_of 5"):
         with_as_of(scenario_from(data), None, 4)
 
 
