@@ -278,3 +278,36 @@ def test_a_recorded_delay_never_improves_the_optimum(data: dict[str, Any],
         assert _values(r1) >= _values(r0)   # type: ignore[operator]
     else:
         assert r1.status == "infeasible"
+
+
+def test_cli_progress_step_listed_twice_and_as_of_past_the_horizon_exit_2(
+        tmp_path: Path) -> None:
+    data = copy.deepcopy(CHAIN)
+    data["progress"] = {"as_of": 5, "steps": [{"id": "a1", "start": 0, "end": 2},
+                                              {"id": "a1", "start": 0, "end": 2}]}
+    res = runner.invoke(app, ["replan", str(_write(tmp_path, data)), "-w", "1"])
+    assert res.exit_code == 2 and "progress.steps[1].id" in res.output and "a1" in res.output
+    data["progress"] = {"as_of": 31, "steps": []}
+    res = runner.invoke(app, ["solve", str(_write(tmp_path, data, "h.json")), "-w", "1"])
+    assert res.exit_code == 2 and "progress.as_of" in res.output and "31" in res.output
+    res = runner.invoke(app, ["replan", str(_write(tmp_path, CHAIN, "c.json")), "--as-of", "31",
+                              "-w", "1"])
+    assert res.exit_code == 2 and "progress.as_of" in res.output and "31" in res.output
+
+
+def test_cli_solve_honours_progress_and_reports_broken(tmp_path: Path) -> None:
+    import json
+
+    data = copy.deepcopy(CHAIN)
+    data["progress"] = {"as_of": 6, "steps": [{"id": "a1", "start": 0, "end": 2}]}
+    data["rules"].append({"id": "sync", "kind": "reciprocity", "a": "a1", "b": "b2",
+                          "max_gap": 3})
+    res = runner.invoke(app, ["solve", str(_write(tmp_path, data)), "-w", "1", "-f", "json",
+                              "-q"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert out["broken"] == [{"rule": "sync", "message": out["broken"][0]["message"]}]
+    starts = {s["id"]: s["start"] for s in out["schedule"]}
+    # b1 could start at 2, but nothing new starts before as_of 6.
+    assert starts == {"a1": 0, "b1": 6, "a2": 9, "b2": 11}
+    checked(scenario_from(data), Result.from_dict(out))
