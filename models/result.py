@@ -72,6 +72,13 @@ class ScheduleEntry(_Model):
     end: int | None
     phase: str | None
     verified: int | None
+    reversed: int | None = None    # SPEC §5.5: only on a reversed step's row
+
+    def spec_dict(self) -> dict[str, Any]:
+        out = self.model_dump()
+        if out["reversed"] is None:
+            del out["reversed"]
+        return out
 
 
 class PartyLedger(_Model):
@@ -177,6 +184,8 @@ class Result(_Model):
     conflict: Conflict | None = None
     # SPEC §5.4; {} for infeasible/unknown (and in results written before v1.1).
     ledger: dict[str, PartyLedger] = Field(default_factory=dict)
+    # SPEC §5.5: what the record breaks; a list (possibly empty) with progress.
+    broken: list[dict[str, str]] | None = None
 
     # -- serialisation ------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -189,11 +198,12 @@ class Result(_Model):
             "objective": [o.model_dump_spec() for o in self.objective],
             "solver": self.solver.model_dump(),
             "phases": [p.model_dump() for p in self.phases],
-            "schedule": [s.model_dump() for s in self.schedule],
+            "schedule": [s.spec_dict() for s in self.schedule],
             "exposure": {p: [[t, lv] for t, lv in pts] for p, pts in self.exposure.items()},
             "conflict": self.conflict.spec_dict() if self.conflict else None,
             "ledger": {p: {"peak": lg.peak, "points": [list(pt) for pt in lg.points]}
                        for p, lg in self.ledger.items()},
+            **({} if self.broken is None else {"broken": [dict(b) for b in self.broken]}),
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -217,7 +227,9 @@ class Result(_Model):
         import pandas as pd
 
         rows = [s.model_dump() for s in self.schedule]
-        frame = pd.DataFrame(rows, columns=list(ScheduleEntry.model_fields))
+        columns = [f for f in ScheduleEntry.model_fields
+                   if f != "reversed" or any(s.reversed is not None for s in self.schedule)]
+        frame = pd.DataFrame(rows, columns=columns)
         for col in ("start", "end", "verified"):
             frame[col] = frame[col].astype("Int64")
         return frame
