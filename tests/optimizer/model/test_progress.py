@@ -94,6 +94,10 @@ def test_refused_verification_keeps_a_required_successor_out() -> None:
         {"id": "a", "start": 0, "end": 1, "verified": False}]}, AFTER_A)
     r = solve_checked(data)
     assert r.status == "infeasible" and r.broken == []
+    # The conflict names the rule and the successor's presence.
+    assert r.conflict is not None and r.conflict.rules == ["a_then_b"]
+    assert [d.spec_dict() for d in r.conflict.demands] == [{"concession": "b",
+                                                            "field": "required"}]
     data["concessions"][1]["optional"] = True
     r = solve_checked(data)
     assert r.status == "optimal" and not row(r, "b").present
