@@ -4,6 +4,9 @@ Everything is recomputed here in plain Python from the scenario and the
 reported schedule. On purpose this module imports neither OR-Tools nor the
 engine's own helpers (``optimizer.model.derived``, ``optimizer.model.evaluate``): a bug
 shared by the engine and its reader must not hide itself from the checker.
+
+One piece on purpose (about 500 lines): the whole verifier is read in one
+sitting against SPEC, and splitting it would invite sharing helpers with the engine.
 """
 
 from __future__ import annotations

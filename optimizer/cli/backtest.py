@@ -26,7 +26,8 @@ class BacktestFmt(StrEnum):
 
 
 SHOWN_PAIRS = 10
-VERDICT_STYLE = {"held": "green", "broken": "bold red", "vacuous": "dim"}
+VERDICT_STYLE = {"held": "green", "derived from history": "yellow", "broken": "bold red",
+                 "vacuous": "dim"}
 
 
 def _pct(x: float | None) -> str:
@@ -93,10 +94,11 @@ def render_backtest_table(console: Console, bt: Backtest) -> None:
     console.print(rules)
 
     tags = Table(title="By tag (enabled rules)")
-    for col in ("tag", "held", "broken", "vacuous", "broken rules"):
+    for col in ("tag", "held", "derived", "broken", "vacuous", "broken rules"):
         tags.add_column(col)
     for tag, g in bt.tags.items():
-        tags.add_row(tag, str(g["held"]), str(g["broken"]), str(g["vacuous"]),
+        tags.add_row(tag, str(g["held"]), str(g["derived from history"]), str(g["broken"]),
+                     str(g["vacuous"]),
                      ", ".join(g["broken_rules"]))
     console.print(tags)
     held = "holds" if bt.agreement_held else "does NOT hold"

@@ -3,6 +3,9 @@
 Exit codes: 0 done; 1 some runs of a batch failed (their rows say why; the
 rest is stored); 2 invalid input (one line on stderr); 130 interrupted (the
 finished runs are kept and summarised; run the same command to resume).
+
+One piece: the three commands share option parsing, the run store and the
+interrupt handling.
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ and earliest start) with every other concession fixed where the schedule put
 it and every rule and demand still enforced; phase boundaries stay free, as
 they are not the planner's choice. Tight rules and the critical chain are
 read off the schedule in plain Python.
+
+One piece: one report (slack, tight rules, the critical chain) over one view
+of the schedule.
 """
 
 from __future__ import annotations

@@ -12,6 +12,9 @@ or repairs it, so the result is never taken on trust.
 
 Measured on synthetic roadmaps (benchmarks/README.md): without the hint the
 solver found no schedule for 1,000 concessions in 60 s.
+
+One piece: a single list-scheduling algorithm, its phase dynamic programme
+and its repairs share one state; splitting them would scatter that state.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@
 caller that wants the minimal conflict of an infeasible scenario attached
 passes a ``ConflictFinder`` (``optimizer.api.solve`` does). The worker-thread
 handle and the stop control live in ``optimizer.solving.handle``.
+
+One piece: the staged search and its time-grain wrapper share their time
+accounting (the deadline, the stage bounds, the coarse-then-exact fallback).
 """
 
 from __future__ import annotations

@@ -49,6 +49,11 @@ from optimizer.model.evaluate import Placed, exposure_curve, ledger, metrics, ph
 AGREEMENT_TAG = "agreement"
 UNTAGGED = "(untagged)"
 HELD, BROKEN, VACUOUS = "held", "broken", "vacuous"
+# A rule tagged OBSERVED_TAG was read off the observed schedule itself, so its holding on
+# that schedule proves nothing: it is reported as DERIVED, never as HELD.
+OBSERVED_TAG = "observed"
+DERIVED = "derived from history"
+VERDICTS = (HELD, DERIVED, BROKEN, VACUOUS)
 
 
 # --------------------------------------------------------------------------
@@ -179,7 +184,7 @@ class RuleVerdict:
     tags: list[str]
     text: str | None
     enabled: bool
-    verdict: str                 # held | broken | vacuous (a concession it names is absent)
+    verdict: str                 # held | derived from history | broken | vacuous
     violations: list[str]
 
     def to_dict(self) -> dict[str, Any]:
@@ -200,6 +205,28 @@ def _vacuous(rule: Any, named: list[str], present: set[str]) -> bool:
     return False
 
 
+def _deadline_passed(sc: Scenario, result: Result, rule: Any, present: set[str]) -> list[str]:
+    """A deadline (precedence with ``max_lag``) whose step never came, though history ran past it.
+
+    The checker sees nothing to check when the later step is absent; in a backtest the
+    deadline was still missed if the earlier step happened and the period the record covers
+    (the scenario's horizon) runs beyond the deadline (the Agreed Framework's 2003 LWR
+    target, with the LWR about 30% built).
+    """
+    if rule.kind != "precedence" or rule.max_lag is None:
+        return []
+    if rule.before not in present or rule.after in present:
+        return []
+    row = next(s for s in result.schedule if s.id == rule.before)
+    point = {"start": row.start, "end": row.end, "verified": row.verified}[rule.from_]
+    # The dataset's horizon is the period its record covers.
+    if point is None or sc.horizon <= point + rule.max_lag:
+        return []
+    return [f"precedence {rule.id}: {rule.after} never happened, and the record runs to "
+            f"{sc.horizon}, past the deadline {rule.before}.{rule.from_} + {rule.max_lag} = "
+            f"{point + rule.max_lag}"]
+
+
 def rule_verdicts(sc: Scenario, result: Result) -> list[RuleVerdict]:
     """Every rule of ``sc`` judged on ``result`` (disabled rules too, marked so)."""
     from optimizer.check import check_rules
@@ -210,7 +237,10 @@ def rule_verdicts(sc: Scenario, result: Result) -> list[RuleVerdict]:
     for rule in sc.rules:
         errors = found.get(rule.id, [])
         named = rule.refs()
-        verdict = BROKEN if errors else VACUOUS if _vacuous(rule, named, present) else HELD
+        if not errors:
+            errors = _deadline_passed(sc, result, rule, present)
+        verdict = (BROKEN if errors else VACUOUS if _vacuous(rule, named, present)
+                   else DERIVED if OBSERVED_TAG in rule.tags else HELD)
         out.append(RuleVerdict(rule.id, rule.kind, list(rule.tags), rule.text, rule.enabled,
                                verdict, errors))
     return out
@@ -223,8 +253,8 @@ def by_tag(verdicts: list[RuleVerdict]) -> dict[str, dict[str, Any]]:
         if not v.enabled:
             continue
         for tag in v.tags or [UNTAGGED]:
-            g = groups.setdefault(tag, {HELD: 0, BROKEN: 0, VACUOUS: 0, "broken_rules": [],
-                                        "rules": []})
+            g = groups.setdefault(tag, {HELD: 0, DERIVED: 0, BROKEN: 0, VACUOUS: 0,
+                                        "broken_rules": [], "rules": []})
             g[v.verdict] += 1
             g["rules"].append(v.id)
             if v.verdict == BROKEN:

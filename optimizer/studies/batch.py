@@ -11,6 +11,9 @@ it in the run store, one transaction per run, as soon as it arrives: Ctrl-C,
 a killed worker or a crash of the parent loses at most the runs in flight,
 and running the same batch again skips what is stored (same scenario SHA-256
 and options).
+
+One piece: executors, retries, resume and the store writes are one state
+machine over the runs in flight.
 """
 
 from __future__ import annotations

@@ -22,7 +22,8 @@ from ui.charts import exposure_compare
 STATE_KEY = "backtest_results"
 TIME_LIMIT_S = 30.0
 HISTORY, OPTIMIZER = "history", "optimizer"
-VERDICT_ICON = {"held": "✅ held", "broken": "❌ broken", "vacuous": "➖ not applicable"}
+VERDICT_ICON = {"held": "✅ held", "derived from history": "🔁 derived from history",
+                "broken": "❌ broken", "vacuous": "➖ not applicable"}
 
 
 def metrics_frame(bt: Backtest) -> pd.DataFrame:
@@ -47,7 +48,8 @@ def rules_frame(bt: Backtest) -> pd.DataFrame:
 
 
 def tags_frame(bt: Backtest) -> pd.DataFrame:
-    rows = [{"tag": tag, "held": g["held"], "broken": g["broken"], "not applicable": g["vacuous"],
+    rows = [{"tag": tag, "held": g["held"], "derived from history": g["derived from history"],
+             "broken": g["broken"], "not applicable": g["vacuous"],
              "broken rules": ", ".join(g["broken_rules"])} for tag, g in bt.tags.items()]
     return pd.DataFrame(rows)
 

@@ -18,17 +18,20 @@ from tests.conftest import scenario_from
 runner = CliRunner()
 ONE_WORKER = SolveOptions(time_limit_s=30.0, workers=1, seed=0)
 
+# The optimizer's roadmap may not start second-phase items before 3 Oct 2007 (day 232);
+# Japan's withheld aid share (value 2) is absent in history and left out by the optimizer.
 SIX_PARTY_METRICS = {
-    "makespan": {"observed": 668, "optimized": 110},
-    "weighted_completion": {"observed": 6202, "optimized": 636},
-    "peak_exposure": {"observed": 2, "optimized": 1},
-    "excluded_value": {"observed": 6, "optimized": 0},
-    "phase_imbalance": {"observed": 17, "optimized": 23},
+    "makespan": {"observed": 668, "optimized": 322},
+    "weighted_completion": {"observed": 6202, "optimized": 2827},
+    "peak_exposure": {"observed": 2, "optimized": 2},
+    "excluded_value": {"observed": 8, "optimized": 2},
+    "phase_imbalance": {"observed": 21, "optimized": 27},
 }
 WRITTEN_DEADLINES = ["bda_within_30_days", "shutdown_within_60_days", "first_hfo_within_60_days",
                      "disablement_by_end_2007", "declaration_by_end_2007"]
+# Read off the record ("observed, not written"): derived from history, never "held".
+DERIVED_RULES = ["bda_before_shutdown", "first_oil_before_shutdown"]
 AGREEMENT_RULES = ["working_groups_within_30_days", "sst_twea_process_in_initial_phase",
-                   "bda_before_shutdown", "first_oil_before_shutdown",
                    "shutdown_before_disablement", "first_oil_before_bulk_aid",
                    "aid_in_parallel_with_disablement", "twea_with_declaration",
                    "sst_45_days_after_declaration"]
@@ -70,24 +73,27 @@ def test_six_party_backtest_exactly() -> None:
         "US": [[0, -1], [32, -2], [132, 2], [157, -4], [499, -5], [562, -13], [606, -10]],
         "ROK": [[0, 0], [232, 1]],
         "PRC": [[0, 0]],
+        "JPN": [[0, 0]],
     }
-    assert set(out["exposure"]["optimized"]) == {"DPRK", "US", "ROK", "PRC"}
+    assert set(out["exposure"]["optimized"]) == {"DPRK", "US", "ROK", "PRC", "JPN"}
     order = out["ordering"]
     assert {k: order[k] for k in ("common", "precedence_pairs", "same_order", "concordant",
                                   "discordant", "ties_observed", "ties_optimized")} == {
-        "common": 11, "precedence_pairs": 47, "same_order": 40, "concordant": 37,
-        "discordant": 5, "ties_observed": 3, "ties_optimized": 12}
-    assert order["share"] == 40 / 47
-    assert order["tau_b"] == (37 - 5) / math.sqrt((55 - 3) * (55 - 12))
-    assert len(order["reversed_pairs"]) == 7
+        "common": 11, "precedence_pairs": 47, "same_order": 44, "concordant": 40,
+        "discordant": 1, "ties_observed": 3, "ties_optimized": 13}
+    assert order["share"] == 44 / 47
+    assert order["tau_b"] == (40 - 1) / math.sqrt((55 - 3) * (55 - 13))
+    assert len(order["reversed_pairs"]) == 3
     verdicts = {v["id"]: v["verdict"] for v in out["rules"]}
     assert verdicts == {**{r: "held" for r in AGREEMENT_RULES},
+                        **{r: "derived from history" for r in DERIVED_RULES},
                         **{r: "broken" for r in WRITTEN_DEADLINES},
                         "protocol_before_remaining_aid": "vacuous"}
     assert out["agreement_held"] is True
-    assert {t: (g["held"], g["broken"], g["vacuous"]) for t, g in out["tags"].items()} == {
-        "agreement": (9, 0, 0), "dec_2008": (0, 0, 1), "missed": (0, 5, 0),
-        "practice": (2, 0, 1), "written_deadline": (0, 5, 0)}
+    assert {t: (g["held"], g["derived from history"], g["broken"], g["vacuous"])
+            for t, g in out["tags"].items()} == {
+        "agreement": (7, 0, 0, 0), "dec_2008": (0, 0, 0, 1), "missed": (0, 0, 5, 0),
+        "observed": (0, 2, 0, 0), "practice": (0, 2, 0, 1), "written_deadline": (0, 0, 5, 0)}
     broken = next(v for v in out["rules"] if v["id"] == "bda_within_30_days")
     assert broken["violations"] == [
         "precedence bda_within_30_days: us_bda_funds_released.end - "
@@ -163,7 +169,9 @@ def test_cli_backtest_table() -> None:
     assert res.exit_code == 0, res.output
     assert "Ordering agreement" in res.stdout
     assert "compliance_before_key_components" in res.stdout
-    assert "Rules tagged 'agreement': the historical schedule holds." in res.stdout
+    # The 2003 LWR target passed with the LWR about 30% built: history broke it.
+    assert "Rules tagged 'agreement': the historical schedule does NOT hold." in res.stdout
+    assert "lwr_target_2003" in res.stdout
 
 
 def test_cli_backtest_without_observed_exits_2_with_one_line() -> None:
