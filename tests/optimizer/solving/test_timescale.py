@@ -53,7 +53,7 @@ def scaled(data: dict[str, Any], g: int) -> dict[str, Any]:
             if c.get(key) is not None:
                 c[key] *= g
     for r in d.get("rules", []):
-        for key in ("min_lag", "max_lag", "max_gap"):
+        for key in ("min_lag", "max_lag", "max_gap", "verification_delay"):
             if r.get(key) is not None:
                 r[key] *= g
     return d
