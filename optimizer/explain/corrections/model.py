@@ -134,7 +134,10 @@ def build_corrections(sc: Scenario, deadline: float | None = None) -> Correction
 
     for rule in enabled:
         _rule(h, sc, rule, add)
-    _demands(h, sc, add)
+    handled = _demands(h, sc, add)
+    for key, lit in h.demands.items():
+        if key not in handled:      # a demand no correction may change holds as written
+            m.add(lit == 1)
 
     total = sum(c for _, c in costs)
     bills: dict[str, Any] = {}
@@ -233,8 +236,15 @@ def _relax_bound(h: Handles, rule: Any, rx: Any) -> int:
     return big
 
 
-def _demands(h: Handles, sc: Scenario, add: Any) -> None:
+def _demands(h: Handles, sc: Scenario, add: Any) -> set[Key]:
+    """Add every demand's priced relaxation; returns the demands so handled."""
     m = h.model
+    handled: set[Key] = set()
+
+    def add_demand(pos: Position, cost: Any) -> None:
+        handled.add(pos.element)
+        add(pos, cost)
+
     base = default_price(sc)
     horizon_amount = None
     hlit = h.demands.get(("horizon",))
@@ -245,7 +255,7 @@ def _demands(h: Handles, sc: Scenario, add: Any) -> None:
         for _cid, v in h.conc.items():
             m.add(v.end <= sc.horizon + part.amount).only_enforce_if(v.present)
         m.add(h.boundaries[-1] <= sc.horizon + part.amount)
-        add(Position(("horizon",), None, hlit.Not(), [part]), _priced(m, part, hlit.Not()))
+        add_demand(Position(("horizon",), None, hlit.Not(), [part]), _priced(m, part, hlit.Not()))
     for c in sc.concessions:
         price = price_of(sc, c.relax)
         v = h.conc[c.id]
@@ -263,11 +273,11 @@ def _demands(h: Handles, sc: Scenario, add: Any) -> None:
                 extra = h.derived[c.id].total_value
                 part = Part(f"concessions[{c.id}].optional", "optional", False, price,
                             lit=changed, extra=extra)
-                add(Position(element, c.owner, changed, [part]),
+                add_demand(Position(element, c.owner, changed, [part]),
                     (price.touch + extra) * changed)
                 continue
             if fld == "phases":
-                _phases_position(h, c, price, lit, add)
+                _phases_position(h, c, price, lit, add_demand)
                 continue
             if fld == "earliest_start":
                 part = Part(path, "amount", c.earliest_start, price, -1)
@@ -291,14 +301,15 @@ def _demands(h: Handles, sc: Scenario, add: Any) -> None:
                 moved = m.new_int_var(-pin, h.horizon_ub, f"moved:{c.id}")
                 m.add(moved == up - down)
                 part.amount = moved
-                add(Position(element, c.owner, changed, [part]),
+                add_demand(Position(element, c.owner, changed, [part]),
                     price.touch * changed + price.per_unit * (up + down))
                 continue
-            add(Position(element, c.owner, changed, [part]), _priced(m, part, changed))
+            add_demand(Position(element, c.owner, changed, [part]), _priced(m, part, changed))
+    written = {ph.id for ph in sc.phases}   # the default phase has no path to change
     for ph_k, ph in enumerate(sc.effective_phases):
         for fld in ("min_length", "max_length"):
             lit = h.demands.get(("phase", ph.id, fld))
-            if lit is None:
+            if lit is None or ph.id not in written:
                 continue
             changed = lit.Not()
             length = h.boundaries[ph_k + 1] - h.boundaries[ph_k]
@@ -310,7 +321,7 @@ def _demands(h: Handles, sc: Scenario, add: Any) -> None:
                 part = Part(f"phases[{ph.id}].max_length", "amount", ph.max_length, base, +1)
                 _amount(m, part, h.horizon_ub, f"amount:{ph.id}:max", changed)
                 m.add(length <= int(ph.max_length or 0) + part.amount)
-            add(Position(("phase", ph.id, fld), None, changed, [part]),
+            add_demand(Position(("phase", ph.id, fld), None, changed, [part]),
                 _priced(m, part, changed))
     for r in sc.resources:
         lit = h.demands.get(("resource", r.id, "capacity"))
@@ -321,8 +332,9 @@ def _demands(h: Handles, sc: Scenario, add: Any) -> None:
         total = sum(c.uses.get(r.id, 0) for c in sc.concessions)
         _amount(m, part, total - r.capacity, f"amount:{r.id}:cap", changed)
         m.add(h.capacity[r.id] == r.capacity + part.amount)
-        add(Position(("resource", r.id, "capacity"), None, changed, [part]),
+        add_demand(Position(("resource", r.id, "capacity"), None, changed, [part]),
             _priced(m, part, changed))
+    return handled
 
 
 def _phases_position(h: Handles, c: Any, price: Price, lit: Any, add: Any) -> None:
