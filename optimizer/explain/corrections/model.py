@@ -246,12 +246,10 @@ def _demands(h: Handles, sc: Scenario, add: Any) -> set[Key]:
         add(pos, cost)
 
     base = default_price(sc)
-    horizon_amount = None
     hlit = h.demands.get(("horizon",))
     if hlit is not None:
         part = Part("horizon", "amount", sc.horizon, base, +1)
-        horizon_amount = _amount(m, part, h.horizon_ub - sc.horizon, "amount:horizon",
-                                 hlit.Not())
+        _amount(m, part, h.horizon_ub - sc.horizon, "amount:horizon", hlit.Not())
         for _cid, v in h.conc.items():
             m.add(v.end <= sc.horizon + part.amount).only_enforce_if(v.present)
         m.add(h.boundaries[-1] <= sc.horizon + part.amount)
@@ -286,10 +284,8 @@ def _demands(h: Handles, sc: Scenario, add: Any) -> set[Key]:
             elif fld == "latest_end":
                 part = Part(path, "amount", c.latest_end, price, +1)
                 _amount(m, part, h.horizon_ub, f"amount:{c.id}:le", changed)
+                # (A deadline past the horizon is allowed and binds only below it.)
                 m.add(v.end <= int(c.latest_end or 0) + part.amount)
-                # A deadline never passes the (possibly raised) horizon.
-                m.add(int(c.latest_end or 0) + part.amount
-                      <= sc.horizon + (horizon_amount if horizon_amount is not None else 0))
             else:  # a pinned start, moved either way
                 pin = int(c.start or 0)
                 part = Part(path, "amount", pin, price, 0, ub=h.horizon_ub)
