@@ -141,10 +141,12 @@ def _corrections(sc: Scenario, report: Explanation, out: Console) -> None:
         out.print("No correction was found" + (" before the stop." if report.stopped else
                   " within the time limit and the positions allowed to change."))
         return
-    out.print("[bold]Cheapest correction:[/] " + correction_sentence(sc, found[0]),
+    bills = report.bills if len(report.bills) == len(found) else [{} for _ in found]
+    out.print("[bold]Cheapest correction:[/] " + correction_sentence(sc, found[0], bills[0]),
               highlight=False)
     for n, c in enumerate(found[1:], start=2):
-        out.print(f"  {n}. " + correction_sentence(sc, c), markup=False, highlight=False)
+        out.print(f"  {n}. " + correction_sentence(sc, c, bills[n - 1]), markup=False,
+                  highlight=False)
     if report.stopped:
         out.print("(Stopped early: these are the corrections found so far.)")
 

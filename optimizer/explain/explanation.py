@@ -31,6 +31,8 @@ class Explanation:
     # or the time limit cut the explanation short (what is here is what was found).
     corrections: list[Correction] = field(default_factory=list)
     stopped: bool = False
+    # Per correction, the cost charged to each party (None: to no one), for the words.
+    bills: list[dict[str | None, int]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"status": self.status}
@@ -54,7 +56,7 @@ def explain_scenario(sc: Scenario, options: Any = None, *, corrections: int = 3,
     the minimal conflict (with per-element fixes when ``suggest``), else slack,
     tight rules and cliffs. A stop through ``control`` returns what was found."""
     from models.options import SolveOptions
-    from optimizer.explain.corrections import find_corrections
+    from optimizer.explain.corrections import bills, find_corrections
     from optimizer.solving.stages import solve
 
     opts = options or SolveOptions(workers=1)
@@ -71,6 +73,7 @@ def explain_scenario(sc: Scenario, options: Any = None, *, corrections: int = 3,
         conflict = find_conflict(sc, deadline, suggest=suggest, control=control)
         return Explanation(status=result.status, result=result, conflict=conflict,
                            corrections=found.corrections,
+                           bills=[bills(specs) for specs in found.specs],
                            stopped=found.stopped or control.stopped)
     if not result.solved or control.stopped:
         return Explanation(status=result.status, result=result, stopped=control.stopped)

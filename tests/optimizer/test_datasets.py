@@ -24,7 +24,8 @@ OPTIMA: dict[str, list[tuple[str, int]]] = {
     "hanoi_2019_dprk": [("peak_exposure", 2), ("makespan", 30), ("weighted_completion", 214)],
 }
 INFEASIBLE = "hanoi_2019_us"
-ALL = sorted([*OPTIMA, INFEASIBLE])
+JOINT = "hanoi_2019"     # both Hanoi positions with owners (issue 14): infeasible, corrected
+ALL = sorted([*OPTIMA, INFEASIBLE, JOINT])
 HISTORICAL = ["agreed_framework_1994", "jcpoa_2015", "six_party_2007"]
 
 
@@ -38,7 +39,7 @@ def _placed(result: Result) -> dict[str, tuple[int, int]]:
             if s.present and s.start is not None and s.end is not None}
 
 
-def test_the_seven_datasets_ship_with_the_tool() -> None:
+def test_the_eight_datasets_ship_with_the_tool() -> None:
     assert sorted(p.stem for p in list_datasets()) == ALL
 
 
@@ -158,3 +159,25 @@ def test_observed_results_are_valid_apart_from_the_steps_that_never_happened() -
         rebuilt = observed_result(agreement_only)
         assert_valid(agreement_only, rebuilt)
         assert rebuilt.metrics == observed.metrics
+
+
+def test_hanoi_joint_balanced_compromise_asks_least_of_the_side_asked_most() -> None:
+    """SPEC §5.6 on the joint Hanoi dataset. By total cost several corrections tie at 44
+    (e.g. the DPRK cap 8 -> 12 (14) with the DPRK's own reciprocity switched off (30):
+    all 44 asked of the DPRK). Balanced: drop Yongbyon's dismantlement (the US's demand:
+    10 + value 14 = 24) and the UN relief (the DPRK's: 10 + 10 = 20): the side asked
+    most pays 24."""
+    from optimizer.explain.corrections import bills, find_corrections
+
+    sc = load_scenario(JOINT)
+    assert sc.principal_ids == ["US", "DPRK"]
+    total = find_corrections(sc, 1, time_limit_s=30, workers=1)
+    assert total.corrections[0].cost == 44 and total.corrections[0].proven
+    rep = find_corrections(sc, 1, balanced=True, time_limit_s=30, workers=1)
+    (best,) = rep.corrections
+    assert best.proven and best.cost == 44
+    assert {(ch.path, ch.party) for ch in best.changes} == {
+        ("concessions[dprk_yongbyon_dismantlement].optional", "US"),
+        ("concessions[unsc_lift_2016_17_resolutions].optional", "DPRK")}
+    assert bills(rep.specs[0]) == {"US": 24, "DPRK": 20}
+    assert best.metrics is not None and best.metrics.makespan == 13

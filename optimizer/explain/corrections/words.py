@@ -89,13 +89,19 @@ def metrics_sentence(m: Metrics | None) -> str:
             f"{m.weighted_completion}")
 
 
-def correction_sentence(sc: Scenario, c: Correction) -> str:
-    """One correction as one paragraph: the changes, the cost and who gives way, the result."""
+def correction_sentence(sc: Scenario, c: Correction,
+                        bills: dict[str | None, int] | None = None) -> str:
+    """One correction as one paragraph: the changes, the cost and who gives way, the result.
+
+    ``bills`` (the cost charged to each party) adds each side's share.
+    """
     parts = [change_sentence(sc, ch) for ch in c.changes]
     text = "; ".join(parts[:1] + [p[0].lower() + p[1:] for p in parts[1:]])
     who = sorted({ch.party for ch in c.changes if ch.party is not None})
     cost = f"cost {c.cost}" + ("" if c.proven else ", not proven cheapest")
-    if who:
+    if who and bills and len(who) > 1:
+        cost += "; asked of " + join([f"{p} {bills.get(p, 0)}" for p in who])
+    elif who:
         cost += "; asked of " + join(who)
     return f"{text} ({cost}). With it: {metrics_sentence(c.metrics)}."
 

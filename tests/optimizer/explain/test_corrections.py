@@ -221,3 +221,30 @@ def test_each_correction_changes_a_different_set_of_positions(k: int) -> None:
     _, found = run(CAP, k=k)
     sets = [frozenset(ch.path.split(".")[0] for ch in c.changes) for c in found]
     assert len(set(sets)) == len(sets) == min(k, 2)
+
+
+def _seed(**changes: int) -> Scenario:
+    from models import load_scenario
+    from optimizer.explain.suggestions import with_change
+
+    sc = load_scenario("us_dprk_2018")
+    for path, value in changes.items():
+        sc = with_change(sc, path.replace("__", "."), value)
+    return sc
+
+
+def test_seed_with_the_dprk_cap_at_3() -> None:
+    """Issue 14's case. By SPEC's prices the cheapest correction widens the ICBM /
+    peace-treaty reciprocity gap 12 -> 15 months (10 + 3 = 13); raising the DPRK cap
+    back to 8 (10 + 5 = 15, asked of the DPRK) is the next, a different position."""
+    sc = _seed(**{"rules[dprk_exposure_cap]__max": 3})
+    rep = find_corrections(sc, 2, time_limit_s=60, workers=2)
+    assert [c.cost for c in rep.corrections] == [13, 15]
+    assert all(c.proven for c in rep.corrections)
+    assert changes(rep.corrections[0]) == {
+        ("rules[irreversible_for_irreversible].max_gap", 12, 15, None)}
+    assert changes(rep.corrections[1]) == {("rules[dprk_exposure_cap].max", 3, 8, "DPRK")}
+    assert rep.corrections[1].metrics is not None
+    assert rep.corrections[1].metrics.makespan == 113
+    for c in rep.corrections:
+        assert_verified_and_irreducible(sc, c)
