@@ -22,7 +22,11 @@ from optimizer.explain.corrections.verify import reduce, verify
 from optimizer.model.build import BuildTimeout
 from optimizer.solving.handle import StopControl
 
-__all__ = ["CorrectionsReport", "find_corrections"]
+__all__ = ["CorrectionsReport", "bills", "find_corrections"]
+
+# The share of the time left that one search may use: the rest is kept for
+# making its answer irreducible and verifying it, and for the next searches.
+SEARCH_SHARE = 0.6
 
 
 @dataclass
@@ -83,35 +87,38 @@ def find_corrections(sc: Scenario, k: int = 3, *, balanced: bool = False,
         label = "finding the cheapest correction" if n == 0 else \
             f"finding correction {n + 1} of {k}"
         say(label)
-        found = minimise(cm, balanced=balanced, deadline=deadline, workers=workers,
-                         control=control, report=say, label=label)
+        # Each search leaves time to check its answer (reduce, verify).
+        left = deadline - time.monotonic()
+        found = minimise(cm, balanced=balanced, deadline=time.monotonic() + SEARCH_SHARE * left,
+                         workers=workers, control=control, report=say, label=label)
         if found is None:
             report.stopped = report.stopped or control.stopped
             break
         if n == 0:
             report.searched_s = time.monotonic() - t0
         changes = cm.read(found.solver)
+        if not changes:
+            break
         cm.forbid({ch.element for ch in changes})
         proven = found.proven
         metrics = None
-        if not changes:
-            break
+        verdict = "unknown"
         if check and not control.stopped:
             say(f"checking correction {n + 1}: irreducible, then verified")
             changes, decided = reduce(sc, changes, deadline, workers, control)
             proven = proven and decided
             cm.forbid({ch.element for ch in changes})
             if not control.stopped:
-                metrics = verify(sc, changes, deadline, workers, control)
+                verdict, metrics = verify(sc, changes, deadline, workers, control)
         if control.stopped:
             proven = False
             report.stopped = True
+        if check and verdict != "verified":
+            proven = False
         key = frozenset(ch.element for ch in changes)
-        if key in seen:
-            continue
+        if key in seen or (check and verdict == "failed"):
+            continue        # a repeat, or refuted by the corrected scenario: never offered
         seen.add(key)
-        if check and metrics is None and not control.stopped:
-            continue        # not verified: never offered
         report.specs.append(changes)
         report.corrections.append(_correction(changes, proven, metrics))
         if control.stopped:

@@ -35,6 +35,7 @@ from optimizer.model.build import build
 from optimizer.model.handles import Handles
 from optimizer.model.rules import ENCODERS
 from optimizer.model.rules.phase_balance import delivered
+from optimizer.solving.hints import OutOfTime, greedy, hint_pairs
 
 Key = tuple[str, ...]
 
@@ -147,7 +148,31 @@ def build_corrections(sc: Scenario, deadline: float | None = None) -> Correction
     worst = m.new_int_var(0, ub, "worst_bill")
     for b in bills.values():
         m.add(worst >= b)
+    _hint(h, sc, deadline)
     return CorrectionModel(sc, h, positions, total, bills, worst)
+
+
+def _hint(h: Handles, sc: Scenario, deadline: float | None) -> None:
+    """Hint the engine's greedy schedule of the scenario without its time limits.
+
+    With the horizon, deadlines and pins lifted, the greedy keeps the rules and
+    resources; the search completes the amounts that schedule needs (a raised
+    horizon, moved deadlines) and improves from there. Measured on generated
+    roadmaps of 87 and 124 concessions (horizon cut to 40%): best cost in 15 s
+    14 instead of 23, and 121 instead of 890.
+    """
+    relaxed = sc.model_copy(update={
+        "horizon": h.horizon_ub,
+        "concessions": [c.model_copy(update={"latest_end": None, "start": None})
+                        for c in sc.concessions]})
+    try:
+        plan = greedy(relaxed, h.derived, deadline=deadline)
+    except OutOfTime:
+        return
+    if plan is None:
+        return
+    for var, value in hint_pairs(h, plan):
+        h.model.add_hint(var, value)
 
 
 def _cost_bound(positions: list[Position]) -> int:

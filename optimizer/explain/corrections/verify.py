@@ -142,15 +142,23 @@ def _amounts_back(sc: Scenario, current: list[ChangeSpec], i: int, deadline: flo
 
 
 def verify(sc: Scenario, changes: Sequence[ChangeSpec], deadline: float, workers: int,
-           control: StopControl) -> Metrics | None:
-    """The metrics of the corrected scenario's schedule, checked; None if it fails."""
+           control: StopControl) -> tuple[str, Metrics | None]:
+    """(verdict, metrics of the corrected scenario's checked schedule).
+
+    The verdict is ``verified``, ``failed`` (no schedule, or the checker
+    objects: never offered) or ``unknown`` (no schedule found in time).
+    """
     from optimizer.check import check
     from optimizer.solving.stages import solve
 
     fixed = corrected(sc, changes)
-    budget = max(deadline - time.monotonic(), 0.5)
+    budget = max(deadline - time.monotonic(), 1.0)
     result = solve(fixed, SolveOptions(time_limit_s=budget, workers=max(1, workers)),
                    control=control)
-    if not result.solved or check(fixed, result):
-        return None
-    return result.metrics
+    if result.status == "infeasible":
+        return "failed", None
+    if not result.solved:
+        return "unknown", None
+    if check(fixed, result):
+        return "failed", None
+    return "verified", result.metrics

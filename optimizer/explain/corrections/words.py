@@ -83,7 +83,7 @@ def _rule_change(sc: Scenario, rule: Any, fld: str, ch: Change) -> str:
 
 def metrics_sentence(m: Metrics | None) -> str:
     if m is None:
-        return "not verified"
+        return "not verified (no schedule of the corrected scenario within the time limit)"
     return (f"makespan {m.makespan}, peak exposure {m.peak_exposure}, excluded value "
             f"{m.excluded_value}, phase imbalance {m.phase_imbalance}, weighted completion "
             f"{m.weighted_completion}")
