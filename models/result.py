@@ -171,6 +171,35 @@ class Conflict(_Model):
         return out
 
 
+class Change(BaseModel):
+    """One change of a correction (SPEC §5.6): a position by path, its old and new value,
+    and the side whose position it is (``owner``; null when none)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    path: str                                 # e.g. rules[us_cap].max, horizon
+    from_: Any = Field(alias="from")
+    to: Any
+    party: str | None = None
+
+    def spec_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "from": self.from_, "to": self.to, "party": self.party}
+
+
+class Correction(_Model):
+    """Changes after which an infeasible scenario is feasible (SPEC §5.6), with their cost
+    and the figures of the corrected scenario's schedule (``metrics``)."""
+
+    cost: int
+    proven: bool                              # the least cost, proven by the search
+    changes: list[Change]
+    metrics: Metrics | None
+
+    def spec_dict(self) -> dict[str, Any]:
+        return {"cost": self.cost, "proven": self.proven,
+                "changes": [c.spec_dict() for c in self.changes],
+                "metrics": self.metrics.model_dump() if self.metrics else None}
+
+
 class Result(_Model):
     format: Literal["roadmap-result/v1"] = RESULT_FORMAT
     scenario: ScenarioRef

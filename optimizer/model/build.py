@@ -204,5 +204,6 @@ def _resources(h: Handles) -> None:
         if h.explain:
             cap = m.new_int_var(r.capacity, total, f"cap:{r.id}")
             m.add(cap <= r.capacity).only_enforce_if(h.demand(("resource", r.id, "capacity")))
+            h.capacity[r.id] = cap
             capacity = cap
         m.add_cumulative([i for i, _ in users], [d for _, d in users], capacity)

@@ -59,6 +59,7 @@ class Handles:
     phase_end_gap: int = 1
     demands: dict[DemandKey, Any] = field(default_factory=dict)  # explain mode only
     rule_lits: dict[str, Any] = field(default_factory=dict)      # explain mode only
+    capacity: dict[str, Any] = field(default_factory=dict)       # explain mode: resource -> var
     delivered: dict[str, list[LinearExpr]] = field(default_factory=dict)
     metric_cache: dict[tuple[str, tuple[str, ...]], LinearExpr] = field(default_factory=dict)
 
