@@ -89,7 +89,7 @@ class Timeline:
 
     def add(self, level: np.ndarray) -> None:
         """``level`` is (rows, w): the exposure of ``rows`` samples at t = 0..w-1."""
-        rows, w = level.shape
+        _rows, w = level.shape
         self._grow_width(w)
         last = level[:, -1]
         if self.cap is not None:

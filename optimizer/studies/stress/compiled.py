@@ -12,13 +12,14 @@ field: concession, category, party, default).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from models.extensions import UncertaintyEntry
 from models.result import Result
 from models.rules import Exposure, Precedence, Reciprocity
 from models.scenario import REVERSIBILITY_FACTOR, Concession, Scenario
-from models.extensions import UncertaintyEntry
 from optimizer.model.derived import Derived, derive_all, method
 
 FROM_KIND = {"start": 0, "end": 1, "verified": 2}
@@ -107,7 +108,7 @@ class Compiled:
         return len(self.ids)
 
 
-def _pick(entries: list[UncertaintyEntry | None], field: str) -> object:
+def _pick(entries: list[UncertaintyEntry | None], field: str) -> Any:
     for e in entries:
         if e is not None and getattr(e, field) is not None:
             return getattr(e, field)
@@ -169,7 +170,7 @@ def compile_plan(sc: Scenario, plan: Result) -> Compiled:
     for i, c in enumerate(present):
         row = rows[c.id]
         d = derived[c.id]
-        start[i] = row.start
+        start[i] = int(row.start or 0)
         duration[i] = int(row.end or 0) - int(row.start or 0)
         if row.verified is not None and d.lag is not None:
             lag[i] = row.verified - int(row.end or 0)
@@ -179,7 +180,7 @@ def compile_plan(sc: Scenario, plan: Result) -> Compiled:
         factor[i] = REVERSIBILITY_FACTOR[c.reversibility]
         share[i] = credit_share(sc, c)
         if c.risk is not None:
-            risk_given[i] = c.risk
+            risk_given[i] = int(c.risk)
         if c.credit is not None and c.verification != "none":
             has_credit[i] = True
             for p, v in d.credit.items():
@@ -191,11 +192,11 @@ def compile_plan(sc: Scenario, plan: Result) -> Compiled:
             vd = _pick(entries, "verification_delay")
             vf = _pick(entries, "verification_failure")
             if dl is not None:
-                delay[i] = dl  # type: ignore[assignment]
+                delay[i] = dl
             if vd is not None:
-                vdelay[i] = vd  # type: ignore[assignment]
+                vdelay[i] = vd
             if vf is not None:
-                fail[i] = float(vf)  # type: ignore[arg-type]
+                fail[i] = float(vf)
     party = np.array([pidx[c.party] for c in present], np.int64)
 
     edges: list[Edge] = []
