@@ -102,6 +102,9 @@ class Compiled:
     horizon: int
     plan_sha: str
     plan_makespan: int
+    # Risk (n, R) and credit (n, P, R) at each value percentage min..max of ``value``.
+    risk_table: np.ndarray | None = None
+    credit_table: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -231,11 +234,17 @@ def compile_plan(sc: Scenario, plan: Result) -> Compiled:
         plan_makespan=int((start + duration).max()) if n else 0)
     risk, credit = figures(comp, None)
     comp.risk, comp.credit = risk[:, 0], credit[:, :, 0]
+    if value_pct is not None:
+        pcts = np.arange(value_pct[0], value_pct[2] + 1, dtype=np.int64)
+        comp.risk_table, comp.credit_table = figures(comp, np.tile(pcts, (n, 1)))
     return comp
 
 
 def figures(comp: Compiled, pct: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """Risk (n, b) and credit (n, P, b) at value percentages ``pct`` (n, b); None = 100 %.
+
+    Sampling reads these from tables made once per percentage (``risk_table``,
+    ``credit_table``), not per sample.
 
     SPEC §5.7: the percentage scales value and cost with §2.3's rounding down;
     risk is ``floor(cost * factor / 100)`` and credit ``floor(value * share / 10000)``

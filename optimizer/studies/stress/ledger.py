@@ -35,12 +35,12 @@ def horizon_of(t: Times) -> int:
     return last
 
 
-def exposure(comp: Compiled, t: Times, risk: np.ndarray, credit: np.ndarray,
+def exposure(comp: Compiled, t: Times, pct: np.ndarray | None,
              sink: GridSink | None = None) -> np.ndarray:
     """Peak exposure (P, b) per party and sample; every slice of the grid goes to ``sink``.
 
-    ``risk`` is (n, b) and ``credit`` (n, P, b) (broadcast from (n, 1) and
-    (n, P, 1) when the values are not uncertain).
+    ``pct`` (n, b) holds the sample's value percentages (None: 100 %); risk and
+    credit are read from the compiled tables at those percentages.
     """
     n, b = t.start.shape
     P = len(comp.parties)
@@ -48,8 +48,20 @@ def exposure(comp: Compiled, t: Times, risk: np.ndarray, credit: np.ndarray,
     width = T + 1
     rows = max(1, GRID_CELLS // width)
     peaks = np.zeros((P, b), np.int64)
-    risk = np.broadcast_to(risk, (n, b))
-    credit = np.broadcast_to(credit, (n, P, b))
+    if pct is None or comp.risk_table is None or comp.credit_table is None:
+        risk = np.broadcast_to(comp.risk[:, None], (n, b))
+        credit = np.broadcast_to(comp.credit[:, :, None], (n, P, b))
+
+        def credit_to(p: int, idx: np.ndarray) -> np.ndarray:
+            return credit[idx, p]
+    else:
+        col = pct - int(comp.value_pct[0])  # type: ignore[index]
+        rix = np.arange(n)[:, None]
+        risk = comp.risk_table[rix, col]
+        table = comp.credit_table
+
+        def credit_to(p: int, idx: np.ndarray) -> np.ndarray:
+            return table[idx, p][np.arange(idx.size)[:, None], col[idx]]
     started = t.start < NEVER
     verified = t.verified < NEVER
     for p in range(P):
@@ -57,7 +69,7 @@ def exposure(comp: Compiled, t: Times, risk: np.ndarray, credit: np.ndarray,
         gives = np.flatnonzero((comp.party != p) & (comp.lag >= 0))
         times = np.concatenate([t.start[own], t.verified[gives]], axis=0)
         deltas = np.concatenate([np.where(started[own], risk[own], 0),
-                                 -np.where(verified[gives], credit[gives, p], 0)], axis=0)
+                                 -np.where(verified[gives], credit_to(p, gives), 0)], axis=0)
         if times.shape[0] == 0:
             if sink is not None:
                 for lo in range(0, b, rows):

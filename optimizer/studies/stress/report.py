@@ -117,6 +117,13 @@ def _rank(x: np.ndarray) -> np.ndarray:
     return (before + (counts + 1) / 2.0)[x - lo]
 
 
+def _standard(r: np.ndarray) -> np.ndarray:
+    """Ranks centred and scaled to unit variance (all zeros when constant)."""
+    c = r - r.mean()
+    sd = c.std()
+    return c / sd if sd > 0 else np.zeros_like(c)
+
+
 def _correlate(rx: np.ndarray, ry: np.ndarray) -> float | None:
     sx, sy = rx.std(), ry.std()
     if rx.size < 3 or sx == 0 or sy == 0:
@@ -196,20 +203,26 @@ class Accumulator:
         peaks = np.concatenate([x[2] for x in self.tornado], axis=1)
         mk = np.concatenate([x[3] for x in self.tornado])
         ok = mk >= 0
-        peak_ranks = [_rank(peaks[p]) for p in range(len(self.comp.parties))]
-        mk_ranks = _rank(mk[ok]) if ok.sum() >= 3 else None
+        P = len(self.comp.parties)
+        targets = [_standard(_rank(peaks[p])) for p in range(P)]
+        mk_std = _standard(_rank(mk[ok])) if ok.sum() >= 3 else None
         rows = []
         for driver, arr in (("delay", delay), ("verification_delay", vdelay)):
-            for i, cid in enumerate(self.comp.ids):
-                x = arr[i]
-                if x.min() == x.max():
-                    continue
-                rx = _rank(x)
-                peak = {party: _correlate(rx, peak_ranks[p])
+            live = [i for i in range(self.comp.n) if arr[i].min() != arr[i].max()]
+            if not live:
+                continue
+            ranks = np.array([_standard(_rank(arr[i])) for i in live])     # (k, m)
+            peak_rho = ranks @ np.array(targets).T / ranks.shape[1]        # (k, P)
+            if mk_std is not None:
+                sub = np.array([_standard(_rank(arr[i][ok])) for i in live])
+                mk_rho = sub @ mk_std / sub.shape[1]
+            for j, i in enumerate(live):
+                peak = {party: (None if not targets[p].any() else round(float(peak_rho[j, p]), 6))
                         for p, party in enumerate(self.comp.parties)}
-                rows.append({"concession": cid, "driver": driver,
-                             "makespan": (_correlate(_rank(x[ok]), mk_ranks)
-                                          if mk_ranks is not None else None),
+                rows.append({"concession": self.comp.ids[i], "driver": driver,
+                             "makespan": (round(float(mk_rho[j]), 6)
+                                          if mk_std is not None and mk_std.any()
+                                          and sub[j].any() else None),
                              "peak": peak})
 
         def strength(r: dict[str, Any]) -> float:

@@ -8,7 +8,7 @@ from models.options import SolveOptions
 from models.result import Result
 from models.scenario import Scenario
 from optimizer.studies.stress.accumulate import Counts
-from optimizer.studies.stress.compiled import Compiled, compile_plan, figures
+from optimizer.studies.stress.compiled import Compiled, compile_plan
 from optimizer.studies.stress.ledger import exposure
 from optimizer.studies.stress.realise import broken, realise
 from optimizer.studies.stress.report import Accumulator, StressReport
@@ -58,8 +58,7 @@ def measure(comp: Compiled, samples: int, seed: int, *,
     for block, size in blocks(samples):
         draws = draw_block(comp, seed, block, size)
         times = realise(comp, draws)
-        risk, credit = figures(comp, draws.pct)
-        peaks = exposure(comp, times, risk, credit, acc.grid)
+        peaks = exposure(comp, times, draws.pct, acc.grid)
         names, brk = broken(comp, times)
         acc.add(draws, times, peaks, names, brk)
         if on_block is not None and on_block(acc.samples, samples):

@@ -298,3 +298,39 @@ def test_hardening_meets_the_target_with_a_fresh_seed_and_passes_the_checker() -
     assert hard.report.breach_probability <= 0.05
     assert hard.plan is not None and check(sc, hard.plan) == []
     assert hard.price is not None and hard.price["makespan"] == 5
+
+
+@pytest.mark.parametrize("tri", [(0, 0, 6), (0, 3, 3), (2, 5, 11), (1, 1, 2), (0, 2, 12)])
+def test_rounded_triangular_draws_follow_the_inverse_cdf_halves_up(tri: tuple[int, int, int]
+                                                                   ) -> None:
+    from optimizer.studies.stress.sampling import NormalDist, triangular
+
+    a, c, b = tri
+    rng = np.random.default_rng(1)
+    u = rng.random((1, 4000))
+    got = triangular(u, np.array([tri]))[0]
+    cut = (c - a) / (b - a)
+    inv = np.where(u[0] < cut, a + np.sqrt(u[0] * (b - a) * (c - a)),
+                   b - np.sqrt((1 - u[0]) * (b - a) * (b - c)))
+    want = np.floor(inv + 0.5).astype(np.int64)
+    # the two may differ only where the inverse CDF lands within rounding of a half
+    close = np.abs(inv - np.floor(inv) - 0.5) < 1e-9
+    assert (got[~close] == want[~close]).all()
+    # the normal latent gives the same draws as its uniform quantile
+    z = rng.standard_normal((1, 4000))
+    uz = np.array([[NormalDist().cdf(float(x)) for x in z[0]]])
+    assert (triangular(z, np.array([tri]), "normal") == triangular(uz, np.array([tri]))).mean() \
+        > 0.999
+    assert (triangular(u, np.array([[4, 4, 4]])) == 4).all()
+
+
+def test_party_correlation_moves_one_partys_delays_together() -> None:
+    sc = with_uncertainty(scenario_from(HAND), {"default": {"delay": [0, 5, 10]},
+                                                "party_correlation": 0.8})
+    plan = solve_checked(sc)
+    comp = compile_plan(sc, plan)
+    d = draw_block(comp, 0, 0, 8000).delay
+    idx = {cid: i for i, cid in enumerate(comp.ids)}
+    same = np.corrcoef(d[idx["b"]], d[idx["c"]])[0, 1]       # both B's
+    other = np.corrcoef(d[idx["a"]], d[idx["c"]])[0, 1]      # A's and B's
+    assert same > 0.6 and abs(other) < 0.05
