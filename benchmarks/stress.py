@@ -123,7 +123,8 @@ def main() -> None:
     load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
     lines = [
         "# Stress-test benchmark (issue 15)", "",
-        f"Run {_dt.datetime.now(_dt.UTC):%Y-%m-%d %H:%M} UTC on {platform.processor() or platform.machine()}, "
+        f"Run {_dt.datetime.now(_dt.UTC):%Y-%m-%d %H:%M} UTC on "
+        f"{platform.processor() or platform.machine()}, "
         f"{os.cpu_count()} cores, load average {load[0]:.2f}; "
         "`python -m benchmarks.stress" + (" --million" if a.million else "") + "`.", "",
         "Vectorised: best of 3 wall times. Reference: the plain per-sample loop on fewer "

@@ -14,10 +14,11 @@ one common factor per party and sample. For a step i of party p,
 ``z_i = sqrt(rho) * Z_p + sqrt(1 - rho) * e_i`` with ``Z_p, e_i ~ N(0, 1)``
 independent, and the step's quantile is ``u_i = Phi(z_i)``: every marginal
 stays exactly triangular and any two of one party's latent normals have
-correlation rho. Draws are read off the inverse CDF at precomputed cuts (exact
-for rounded draws), so no normal CDF is evaluated per sample. The same ``Z_p`` drives the party's duration delays and
-verification delays (a slow party is slow at both); verification failures
-and value percentages are independent.
+correlation rho. Draws are read off the inverse CDF at precomputed cuts
+(exact for rounded draws), so no normal CDF is evaluated per sample. The
+same ``Z_p`` drives the party's duration delays and verification delays (a
+slow party is slow at both); verification failures and value percentages are
+independent.
 """
 
 from __future__ import annotations
