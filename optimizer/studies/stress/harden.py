@@ -7,9 +7,14 @@ roadmap meets the target, taking the breach probability as falling with k):
   ``verification_delay: k`` (SPEC §5.3: the caps must hold even if every
   verification comes k late). An engine that does not yet honour the field
   returns the same roadmap for every k, and the lever finds nothing.
+- ``lag``: the roadmap is planned as if every verification took k longer
+  (each verified concession's ``verification_lag`` raised by k), so the caps
+  hold with every credit k late: §5.3's robust caps in a form any engine
+  solves (stricter, since steps that wait on a verification wait k longer in
+  the plan too).
 - ``buffer``: every enabled precedence into an irreversible step gets k more
-  ``min_lag`` (planned slack before what cannot be taken back). This needs
-  nothing of the engine.
+  ``min_lag`` (planned slack before what cannot be taken back).
+The last two need nothing of the engine.
 
 Candidate scenarios are solved on the batch executor
 (``optimizer.studies.batch``: a process pool, or Dask) a round of ``jobs``
@@ -18,8 +23,10 @@ Every candidate is stressed under the *original* scenario (its rules and
 ``uncertainty``: a buffer is planning slack, not a new demand), and the
 roadmap chosen is re-measured with a fresh seed; if that fails the target,
 the search moves on to the next k. The hardened roadmap is re-issued for the
-original scenario (its SHA-256, status ``feasible``, no bounds: it is not an
-optimum of the original) and must pass the checker against it. Its price is
+original scenario: its starts and durations pinned and solved under the
+original rules (so verified times, exposure and metrics are the original's),
+then given the original's SHA-256, status ``feasible`` and no bounds (it is
+not an optimum of the original); it must pass the checker against it. Its price is
 the rise in makespan (and every other metric) over the unhardened roadmap.
 """
 
@@ -34,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from models.canonical import canonical_json, scenario_sha256
+from models.errors import ScenarioError
 from models.loading import parse_scenario
 from models.options import SolveOptions
 from models.result import Result, ScenarioRef
@@ -42,7 +50,7 @@ from optimizer.studies.stress.compiled import compile_plan
 from optimizer.studies.stress.report import StressReport
 from optimizer.studies.stress.run import measure, plan_for
 
-LEVERS = ("verification_delay", "buffer")
+LEVERS = ("verification_delay", "lag", "buffer")
 FRESH_SEED_OFFSET = 1_000_003
 
 
@@ -106,15 +114,43 @@ def variant(sc: Scenario, lever: str, k: int) -> Scenario:
         elif lever == "buffer" and rule["kind"] == "precedence" and rule["after"] in \
                 irreversible:
             rule["min_lag"] = int(rule.get("min_lag", 0)) + k
+    if lever == "lag":
+        from optimizer.model.derived import derive_all
+
+        derived = derive_all(sc)
+        for c in data["concessions"]:
+            lag = derived[c["id"]].lag
+            if lag is not None:
+                c["verification_lag"] = lag + k
     if lever not in LEVERS:
         raise ValueError(f"unknown hardening lever {lever!r} (expected one of {LEVERS})")
     return parse_scenario(data, f"{sc.name} [{lever}={k}]")
 
 
-def reissue(original: Scenario, result: Result) -> Result:
-    """A candidate's roadmap as a result for the original scenario."""
-    objective = [o.model_copy(update={"bound": None}) for o in result.objective]
-    return result.model_copy(update={
+def reissue(original: Scenario, result: Result, options: SolveOptions) -> Result | None:
+    """A candidate's roadmap as a result for the original scenario, or None when the
+    original's rules do not allow it (or an optional step would change presence)."""
+    from optimizer.api import solve
+
+    rows = {r.id: r for r in result.schedule}
+    data = json.loads(canonical_json(original))
+    for c in data["concessions"]:
+        row = rows.get(c["id"])
+        if row is not None and row.present and row.start is not None and row.end is not None:
+            c["start"] = row.start
+            c["duration"] = row.end - row.start
+            c.pop("earliest_start", None)
+            c.pop("latest_end", None)
+    try:
+        pinned = parse_scenario(data, f"{original.name} [pinned]")
+    except ScenarioError:
+        return None
+    fixed = solve(pinned, options, explain_infeasible=False)
+    if not fixed.solved or {r.id: r.present for r in fixed.schedule} != \
+            {r.id: r.present for r in result.schedule}:
+        return None
+    objective = [o.model_copy(update={"bound": None}) for o in fixed.objective]
+    return fixed.model_copy(update={
         "scenario": ScenarioRef(name=original.name, sha256=scenario_sha256(original)),
         "status": "feasible", "objective": objective})
 
@@ -126,7 +162,8 @@ def _starts(result: Result) -> dict[str, int | None]:
 class _Search:
     def __init__(self, sc: Scenario, base: Result, target: float, samples: int, seed: int,
                  solve_batch: Callable[[list[Scenario]], list[Result | None]],
-                 log: Callable[[str], None]) -> None:
+                 log: Callable[[str], None], options: SolveOptions) -> None:
+        self.options = options
         self.sc, self.base, self.target, self.samples, self.seed = sc, base, target, samples, seed
         self.solve_batch, self.log = solve_batch, log
         self.seen: dict[tuple[str, int], Candidate] = {}
@@ -137,10 +174,13 @@ class _Search:
             return
         results = self.solve_batch([variant(self.sc, lever, k) for k in todo])
         for k, res in zip(todo, results, strict=True):
-            if res is None or not res.solved:
-                cand = Candidate(lever, k, res.status if res is not None else "failed")
+            issued = reissue(self.sc, res, self.options) if res is not None and res.solved \
+                else None
+            if res is None or issued is None:
+                status = "failed" if res is None else (
+                    res.status if not res.solved else "breaks the original rules")
+                cand = Candidate(lever, k, status)
             else:
-                issued = reissue(self.sc, res)
                 rep = measure(compile_plan(self.sc, issued), self.samples, self.seed)
                 cand = Candidate(lever, k, res.status, rep.breach_probability,
                                  res.metrics.makespan if res.metrics else None, issued)
@@ -157,48 +197,33 @@ class _Search:
         return self.seen[(lever, k)].breach_probability is not None
 
     def bisect(self, lever: str, hi_start: int, limit: int, jobs: int) -> int | None:
-        """The smallest k in [1, limit] that meets the target, or None."""
+        """The smallest k in [1, limit] that meets the target, or None.
+
+        ``lo`` is the largest k known feasible but short of the target (0 at
+        first), ``hi`` the smallest k known to meet it or to be infeasible;
+        both are taken as monotone in k. Each round solves ``jobs`` candidates.
+        """
         hi = hi_start
-        lo = 0
         self.evaluate(lever, [hi])
         first = self.seen[(lever, hi)].result
         if first is not None and _starts(first) == _starts(self.base):
             self.log(f"{lever}={hi}: the same roadmap as unhardened (the engine does not "
                      "act on this lever); trying the next one")
             return None
-        while True:                         # find a k that meets the target
-            self.evaluate(lever, [hi])
-            if self.good(lever, hi):
-                break
-            if not self.feasible(lever, hi) or hi >= limit:
-                # infeasible at hi: the answer, if any, lies below
-                break
+        lo = 0
+        while self.feasible(lever, hi) and not self.good(lever, hi) and hi < limit:
             lo, hi = hi, min(limit, hi * 2)
-        if not self.good(lever, hi):
-            # search below an infeasible hi for a good point
-            cands = [k for (lv, k) in self.seen if lv == lever and self.good(lever, k)]
-            if not cands:
-                probe = sorted({lo + (hi - lo) * j // (jobs + 1) for j in range(1, jobs + 1)}
-                               - {lo, hi})
-                if not probe:
-                    return None
-                self.evaluate(lever, probe)
-                cands = [k for k in probe if self.good(lever, k)]
-                if not cands:
-                    return None
-            hi = min(cands)
-            lo = max([k for (lv, k) in self.seen if lv == lever and k < hi
-                      and not self.good(lever, k)], default=0)
-        while hi - lo > 1:                  # lo fails (or is 0), hi meets the target
+            self.evaluate(lever, [hi])
+        while hi - lo > 1:
             probe = sorted({lo + (hi - lo) * j // (jobs + 1) for j in range(1, jobs + 1)}
                            - {lo, hi})
             self.evaluate(lever, probe)
             for k in probe:
-                if self.good(lever, k):
+                if self.good(lever, k) or not self.feasible(lever, k):
                     hi = k
                     break
                 lo = k
-        return hi
+        return hi if self.good(lever, hi) else None
 
 
 def batch_solver(options: SolveOptions, executor: str | Executor, jobs: int,
@@ -268,7 +293,7 @@ def harden(scenario: Scenario, plan: Result | None = None, *, target: float = 0.
             out.met, out.plan, out.report = True, base, fresh
             return out
     solver = solve_batch or batch_solver(opts, executor, jobs, address)
-    search = _Search(scenario, base, target, samples, seed, solver, say)
+    search = _Search(scenario, base, target, samples, seed, solver, say, opts)
     unc = scenario.uncertainty
     spread = 1
     if unc is not None:

@@ -94,3 +94,34 @@ def test_infeasible_scenario_exits_1(tmp_path: Path) -> None:
                               "--workers", "1"])
     assert res.exit_code == 1
     assert "infeasible" in res.output
+
+
+HARDEN = """\
+format: roadmap/v1
+name: buffer
+horizon: 30
+parties: [{id: A}, {id: B}]
+concessions:
+  - {id: g, party: B, duration: 1, value: 10, cost: 0, verification: public}
+  - {id: h, party: A, duration: 1, value: 0, cost: 10, reversibility: irreversible,
+     verification: public}
+rules:
+  - {id: after_g, kind: precedence, before: g, after: h, from: start}
+  - {id: cap, kind: exposure, parties: [A], max: 5}
+uncertainty:
+  concessions: {g: {delay: [0, 0, 6]}}
+"""
+
+
+def test_target_hardens_and_prints_the_price(tmp_path: Path) -> None:
+    plan_out = tmp_path / "hard.json"
+    res = runner.invoke(app, ["stress", str(write(tmp_path, HARDEN)), "--target", "0.05",
+                              "--samples", "3000", "--jobs", "1", "--workers", "1",
+                              "--plan-out", str(plan_out)])
+    assert res.exit_code == 0, res.output
+    assert "price +5 months of makespan" in res.stdout
+    from models import Result, loads_scenario
+    from optimizer.check import check
+
+    hard = Result.from_json(plan_out.read_text())
+    assert check(loads_scenario(HARDEN, "yaml", "<t>"), hard) == []

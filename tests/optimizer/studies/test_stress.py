@@ -265,7 +265,9 @@ def test_vectorised_path_equals_the_reference_loop_and_respects_precedences(seed
     assert measure(comp, 150, seed).to_dict() == measure_reference(comp, 150, seed).to_dict()
 
 
-def test_hardening_meets_the_target_with_a_fresh_seed_and_passes_the_checker() -> None:
+@pytest.mark.parametrize(("lever", "k"), [("buffer", 6), ("lag", 5)])
+def test_hardening_meets_the_target_with_a_fresh_seed_and_passes_the_checker(
+        lever: str, k: int) -> None:
     from optimizer.check import check
     from optimizer.studies.stress.harden import harden
 
@@ -273,6 +275,8 @@ def test_hardening_meets_the_target_with_a_fresh_seed_and_passes_the_checker() -
     # g's credit first, so the plan puts h at g's verification (1). A delay of g
     # then breaches unless h is buffered: breach = P(X >= k - 0.5), X ~ Tri(0, 0, 6),
     # which is <= 0.05 first at k = 6 ((0.5 / 6)^2 = 0.7 %; k = 5 gives 6.25 %).
+    # Planned with g's verification k later ("lag"), h waits for 1 + k:
+    # breach = P(X >= k + 0.5), first <= 0.05 at k = 5. Either way h ends at 7.
     spec = {
         "name": "buffer", "horizon": 30, "parties": [{"id": "A"}, {"id": "B"}],
         "concessions": [
@@ -290,9 +294,9 @@ def test_hardening_meets_the_target_with_a_fresh_seed_and_passes_the_checker() -
     plan = solve_checked(sc)
     from models import SolveOptions
 
-    hard = harden(sc, plan, target=0.05, samples=4000, seed=0, levers=("buffer",),
+    hard = harden(sc, plan, target=0.05, samples=4000, seed=0, levers=(lever,),
                   options=SolveOptions(time_limit_s=10, workers=1), jobs=1)
-    assert hard.met and hard.lever == "buffer" and hard.k == 6
+    assert hard.met and hard.lever == lever and hard.k == k
     assert hard.base_report.breach_probability > 0.5
     assert hard.report is not None and hard.report.seed != 0
     assert hard.report.breach_probability <= 0.05
