@@ -131,6 +131,11 @@ def _print_hardening(hard, unit: str) -> None:  # type: ignore[no-untyped-def]
         out.print(f"no roadmap found with breach probability <= {100 * hard.target:.1f}% "
                   "(levers tried: " + ", ".join(sorted({c.lever for c in hard.candidates}))
                   + ")")
+        low = hard.lowest
+        if low is not None and low.breach_probability is not None:
+            out.print(f"lowest found: {low.lever} = {low.k}, breach probability "
+                      f"{100 * low.breach_probability:.1f}%, makespan {low.makespan} {unit}s "
+                      f"({(low.makespan or 0) - (base_mk or 0):+d})")
         return
     price = hard.price or {}
     lever = f"{hard.lever} = {hard.k}" if hard.lever else "none needed"

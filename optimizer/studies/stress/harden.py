@@ -84,10 +84,21 @@ class Hardening:
         a, b = self.base.metrics.model_dump(), self.plan.metrics.model_dump()
         return {m: int(b[m]) - int(a[m]) for m in a}
 
+    @property
+    def lowest(self) -> Candidate | None:
+        """The candidate with the lowest breach probability (then the shortest makespan)."""
+        done = [c for c in self.candidates if c.breach_probability is not None]
+        return min(done, key=lambda c: (c.breach_probability, c.makespan or 0, c.lever, c.k),
+                   default=None)
+
     def to_dict(self) -> dict[str, Any]:
+        low = self.lowest
         return {
             "target": self.target, "met": self.met, "lever": self.lever, "k": self.k,
             "price": self.price,
+            "lowest": None if low is None else {
+                "lever": low.lever, "k": low.k, "breach_probability": low.breach_probability,
+                "makespan": low.makespan},
             "base": {"makespan": self.base.metrics.makespan if self.base.metrics else None,
                      "breach_probability": self.base_report.breach_probability},
             "hardened": None if self.report is None or self.plan is None else {

@@ -338,3 +338,36 @@ def test_party_correlation_moves_one_partys_delays_together() -> None:
     same = np.corrcoef(d[idx["b"]], d[idx["c"]])[0, 1]       # both B's
     other = np.corrcoef(d[idx["a"]], d[idx["c"]])[0, 1]      # A's and B's
     assert same > 0.6 and abs(other) < 0.05
+
+
+def test_a_cycle_of_precedences_settles_or_stalls_when_delays_make_it_positive() -> None:
+    # b waits for a's end; a may start at most 5 before b (b start -> a start, min_lag -5).
+    # With a's duration 2 + D the cycle weighs D - 3: it settles for D <= 3 and can
+    # never hold for D >= 4 (the sample stalls).
+    spec = {
+        "name": "cycle", "horizon": 40, "parties": [{"id": "A"}, {"id": "B"}],
+        "concessions": [
+            {"id": "a", "party": "A", "duration": 2, "value": 1, "verification": "public"},
+            {"id": "b", "party": "B", "duration": 1, "value": 1, "verification": "public"},
+        ],
+        "rules": [
+            {"id": "ab", "kind": "precedence", "before": "a", "after": "b"},
+            {"id": "ba", "kind": "precedence", "before": "b", "after": "a", "from": "start",
+             "min_lag": -5},
+        ],
+        "uncertainty": {"concessions": {"a": {"delay": [0, 3, 8]}}},
+    }
+    sc = scenario_from(spec)
+    plan = solve_checked(sc)
+    comp = compile_plan(sc, plan)
+    assert not comp.acyclic
+    draws = draw_block(comp, 2, 0, 300)
+    t = realise(comp, draws)
+    ref = realise_reference(comp, draws)
+    d = draws.delay[comp.ids.index("a")]
+    assert (t.stalled == (d >= 4)).all()
+    assert [bool(x) for x in t.stalled] == [r["stalled"] for r in ref]
+    ok = ~t.stalled
+    ia, ib = comp.ids.index("a"), comp.ids.index("b")
+    assert (t.start[ib][ok] == t.end[ia][ok]).all()
+    assert (t.start[ib][ok] == [r["start"][ib] for r, o in zip(ref, ok, strict=True) if o]).all()
