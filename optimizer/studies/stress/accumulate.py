@@ -110,10 +110,13 @@ class Timeline:
             self.tail[a] = self.tail.get(a, 0) + c
 
     def worst(self, samples: int) -> tuple[int | None, float]:
-        """The first t at which ``P(exposure > cap)`` is highest, and that probability."""
+        """The first t at which ``P(exposure > cap)`` is highest, and that probability
+        (None and 0 when the exposure never exceeds the cap)."""
         if self.cap is None or self.width == 0 or samples == 0:
             return None, 0.0
         t = int(np.argmax(self.over))
+        if self.over[t] == 0:       # never above the cap: no riskiest time
+            return None, 0.0
         return t, float(self.over[t]) / samples
 
     def bands(self) -> list[list[int]] | None:

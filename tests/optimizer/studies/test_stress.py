@@ -60,6 +60,7 @@ def test_no_uncertainty_every_probability_is_zero_and_percentiles_are_the_plan()
     assert rep.stall_probability == 0.0
     assert all(c["breach_probability"] == 0.0 for c in rep.caps)
     assert all(r["broken_probability"] == 0.0 for r in rep.rules)
+    assert all(p["breach_time"] is None for p in rep.parties)
     mk = plan.metrics.makespan  # type: ignore[union-attr]
     assert rep.makespan == {"p50": mk, "p80": mk, "p95": mk} == {"p50": 3, "p80": 3, "p95": 3}
     ends = {s.id: s.end for s in plan.schedule}
