@@ -85,6 +85,11 @@ def stress(
         raise typer.Exit(EXIT_INFEASIBLE) from None
     except ValueError as exc:
         fail(f"{plan}: {exc}")
+    from models.canonical import scenario_sha256
+
+    if given is not None and given.scenario.sha256 != scenario_sha256(sc):
+        err.print(f"note: {plan} was solved for another version of this scenario "
+                  "(its sha256 differs); stressing it under this one", markup=False)
     if target is not None:
         from optimizer.studies.stress.harden import harden
 
