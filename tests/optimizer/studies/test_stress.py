@@ -372,3 +372,31 @@ def test_a_cycle_of_precedences_settles_or_stalls_when_delays_make_it_positive()
     ia, ib = comp.ids.index("a"), comp.ids.index("b")
     assert (t.start[ib][ok] == t.end[ia][ok]).all()
     assert (t.start[ib][ok] == [r["start"][ib] for r, o in zip(ref, ok, strict=True) if o]).all()
+
+
+@pytest.mark.parametrize("name", ["us_dprk_2018", "agreed_framework_1994", "six_party_2007",
+                                  "jcpoa_2015"])
+def test_dataset_uncertainty_is_sourced_or_marked_judgement(name: str) -> None:
+    from models import load_scenario
+
+    unc = load_scenario(name).uncertainty
+    assert unc is not None
+    entries = [unc.default, *unc.parties.values(), *unc.categories.values(),
+               *unc.concessions.values()]
+    for e in entries:
+        assert e is not None
+        assert e.sources or "judgement" in (e.text or ""), e
+
+
+def test_the_seed_roadmap_under_its_own_uncertainty() -> None:
+    from models import load_scenario
+
+    sc = load_scenario("us_dprk_2018")
+    plan = solve_checked(sc, workers=2, time_limit_s=60)
+    rep = stress(sc, plan, samples=2000, seed=0)
+    assert [c["rule"] for c in rep.caps] == ["us_exposure_cap", "dprk_exposure_cap"]
+    assert all(0.0 <= c["breach_probability"] <= 1.0 for c in rep.caps)
+    mk = rep.makespan
+    assert mk["p50"] is not None and plan.metrics is not None
+    assert plan.metrics.makespan <= mk["p50"] <= mk["p80"] <= mk["p95"]  # type: ignore[operator]
+    assert rep.to_dict() == stress(sc, plan, samples=2000, seed=0).to_dict()
