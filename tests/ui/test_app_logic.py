@@ -124,13 +124,13 @@ def test_load_builtin_dataset(app: AppTest) -> None:
     assert result.status == "optimal"
     # peak exposure of US and DPRK, then weighted completion (threat reduction first), makespan
     assert [(o.metric, o.value) for o in result.objective] == [
-        ("peak_exposure", 8), ("weighted_completion", 1786), ("makespan", 116)]
-    # The objective's peak counts the US and the DPRK; the all-party peak also
-    # counts the uncapped UNSC (11). Both are shown, each labelled.
-    assert result.metrics is not None and result.metrics.peak_exposure == 11
+        ("peak_exposure", 49), ("weighted_completion", 1759), ("makespan", 116)]
+    # SPEC §5.1/§5.2 (engine of issue 13): durable credit puts the DPRK at 49, and the
+    # metric's peak now covers the principals (US, DPRK), as the objective's does.
+    assert result.metrics is not None and result.metrics.peak_exposure == 49
     shown = {m.label: m.value for m in app.metric}
-    assert shown["Peak exposure (all parties)"] == "11"
-    assert shown["Peak (objective: US, DPRK)"] == "8"
+    assert shown["Peak exposure (all parties)"] == "49"
+    assert shown["Peak (objective: US, DPRK)"] == "49"
     assert "Peak exposure" not in shown
 
 
