@@ -72,6 +72,13 @@ class ScheduleEntry(_Model):
     end: int | None
     phase: str | None
     verified: int | None
+    reversed: int | None = None    # SPEC §5.5: only on a reversed step's row
+
+    def spec_dict(self) -> dict[str, Any]:
+        out = self.model_dump()
+        if out["reversed"] is None:
+            del out["reversed"]
+        return out
 
 
 class PartyLedger(_Model):
@@ -164,6 +171,35 @@ class Conflict(_Model):
         return out
 
 
+class Change(BaseModel):
+    """One change of a correction (SPEC §5.6): a position by path, its old and new value,
+    and the side whose position it is (``owner``; null when none)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    path: str                                 # e.g. rules[us_cap].max, horizon
+    from_: Any = Field(alias="from")
+    to: Any
+    party: str | None = None
+
+    def spec_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "from": self.from_, "to": self.to, "party": self.party}
+
+
+class Correction(_Model):
+    """Changes after which an infeasible scenario is feasible (SPEC §5.6), with their cost
+    and the figures of the corrected scenario's schedule (``metrics``)."""
+
+    cost: int
+    proven: bool                              # the least cost, proven by the search
+    changes: list[Change]
+    metrics: Metrics | None
+
+    def spec_dict(self) -> dict[str, Any]:
+        return {"cost": self.cost, "proven": self.proven,
+                "changes": [c.spec_dict() for c in self.changes],
+                "metrics": self.metrics.model_dump() if self.metrics else None}
+
+
 class Result(_Model):
     format: Literal["roadmap-result/v1"] = RESULT_FORMAT
     scenario: ScenarioRef
@@ -177,6 +213,8 @@ class Result(_Model):
     conflict: Conflict | None = None
     # SPEC §5.4; {} for infeasible/unknown (and in results written before v1.1).
     ledger: dict[str, PartyLedger] = Field(default_factory=dict)
+    # SPEC §5.5: what the record breaks; a list (possibly empty) with progress.
+    broken: list[dict[str, str]] | None = None
 
     # -- serialisation ------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -189,11 +227,12 @@ class Result(_Model):
             "objective": [o.model_dump_spec() for o in self.objective],
             "solver": self.solver.model_dump(),
             "phases": [p.model_dump() for p in self.phases],
-            "schedule": [s.model_dump() for s in self.schedule],
+            "schedule": [s.spec_dict() for s in self.schedule],
             "exposure": {p: [[t, lv] for t, lv in pts] for p, pts in self.exposure.items()},
             "conflict": self.conflict.spec_dict() if self.conflict else None,
             "ledger": {p: {"peak": lg.peak, "points": [list(pt) for pt in lg.points]}
                        for p, lg in self.ledger.items()},
+            **({} if self.broken is None else {"broken": [dict(b) for b in self.broken]}),
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -217,7 +256,9 @@ class Result(_Model):
         import pandas as pd
 
         rows = [s.model_dump() for s in self.schedule]
-        frame = pd.DataFrame(rows, columns=list(ScheduleEntry.model_fields))
+        columns = [f for f in ScheduleEntry.model_fields
+                   if f != "reversed" or any(s.reversed is not None for s in self.schedule)]
+        frame = pd.DataFrame(rows, columns=columns)
         for col in ("start", "end", "verified"):
             frame[col] = frame[col].astype("Int64")
         return frame

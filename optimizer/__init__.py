@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         solve,
         start_solve,
     )
+    from optimizer.studies.stress import stress
 
 # name -> module that defines it
 _LAZY = {
@@ -30,9 +31,10 @@ _LAZY = {
     "explain_scenario": "optimizer.api",
     "solve": "optimizer.api",
     "start_solve": "optimizer.api",
+    "stress": "optimizer.studies.stress",
 }
 __all__ = ["Explanation", "Progress", "SolveHandle", "StopControl", "explain_scenario",
-           "solve", "start_solve"]
+           "solve", "start_solve", "stress"]
 
 
 def __getattr__(name: str) -> Any:

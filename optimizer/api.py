@@ -17,6 +17,7 @@ from models.result import Conflict, Result
 from models.scenario import Scenario
 from optimizer.explain.conflict import find_conflict
 from optimizer.explain.explanation import Explanation, explain_scenario
+from optimizer.model.broken import broken
 from optimizer.solving.handle import Progress, SolveHandle, StopControl
 from optimizer.solving.stages import solve as solve_stages
 
@@ -31,10 +32,18 @@ def find_conflict_by(scenario: Scenario, deadline: float) -> Conflict | None:
 
 def solve(scenario: Scenario, options: SolveOptions | None = None, *,
           on_progress: Callable[[Progress], None] | None = None,
-          control: StopControl | None = None, explain_infeasible: bool = True) -> Result:
-    """Solve a scenario to an optimal (or best found) phased schedule."""
-    return solve_stages(scenario, options, on_progress=on_progress, control=control,
-                        explain_infeasible=find_conflict_by if explain_infeasible else None)
+          control: StopControl | None = None, explain_infeasible: bool = True,
+          planned: dict[str, int] | None = None) -> Result:
+    """Solve a scenario to an optimal (or best found) phased schedule.
+
+    ``planned``: planned starts to stay near (a last ``deviation`` stage, SPEC §5.5).
+    """
+    result = solve_stages(scenario, options, on_progress=on_progress, control=control,
+                          explain_infeasible=find_conflict_by if explain_infeasible else None,
+                          planned=planned)
+    if scenario.progress is not None:   # SPEC §5.5: what the record breaks
+        result.broken = broken(scenario)
+    return result
 
 
 def _target(scenario: Scenario, options: SolveOptions | None,

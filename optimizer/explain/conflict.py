@@ -17,6 +17,7 @@ from models.scenario import Scenario
 from optimizer.explain.oracle import FEASIBLE, INFEASIBLE, UNKNOWN, Key, Oracle
 from optimizer.explain.phrasing import element_label, element_sentence, join, title
 from optimizer.explain.suggestions import suggest_relaxations
+from optimizer.solving.handle import StopControl
 
 
 # --------------------------------------------------------------------------
@@ -46,15 +47,15 @@ def minimal_conflict(sc: Scenario, deadline: float | None = None,
 
 
 def find_conflict(scenario: Scenario, deadline: float | None = None, *,
-                  suggest: bool = True) -> Conflict:
+                  suggest: bool = True, control: StopControl | None = None) -> Conflict:
     """A minimal conflict of an infeasible scenario, phrased, with relaxations.
 
     ``deadline`` is a ``time.monotonic()`` value; when it passes, the conflict
     found so far is returned (its message says if it may not be minimal) and
-    suggestions not yet computed are left out.
+    suggestions not yet computed are left out. A stop (``control``) acts the same way.
     """
     sc = scenario
-    oracle = Oracle(sc)
+    oracle = Oracle(sc, control)
     status, keys, minimal = minimal_conflict(sc, deadline, oracle)
     if status == FEASIBLE:
         return Conflict(rules=[], demands=[], concessions=[], message=(
@@ -69,7 +70,8 @@ def find_conflict(scenario: Scenario, deadline: float | None = None, *,
     suggestions: list[Suggestion] = []
     alone = True
     if suggest:
-        suggestions, alone = suggest_relaxations(sc, keys, deadline, oracle, minimal)
+        suggestions, alone = suggest_relaxations(sc, keys, deadline, oracle, minimal,
+                                                 control=control)
     sentences = [element_sentence(sc, k) for k in keys]
     return Conflict(
         rules=[k[1] for k in keys if k[0] == "rule"],

@@ -16,6 +16,7 @@ from ortools.sat.python import cp_model
 
 from models.scenario import Scenario
 from optimizer.model.build import build
+from optimizer.solving.handle import StopControl
 
 Key = tuple[str, ...]
 PER_SOLVE_S = 20.0      # one sub-solve never runs longer, even without a deadline
@@ -65,8 +66,9 @@ def remaining(deadline: float | None) -> float:
 class Oracle:
     """One explain-mode model, solved under different sets of assumptions."""
 
-    def __init__(self, sc: Scenario) -> None:
+    def __init__(self, sc: Scenario, control: StopControl | None = None) -> None:
         self.sc = sc
+        self.control = control
         self.h = build(sc, explain=True)
         self.lits = literals(self.h)
         self.keys = _ordered(sc, self.lits)
@@ -76,13 +78,20 @@ class Oracle:
         """(status, core) with the given elements enforced and all others dropped."""
         keys = [k for k in keys if k in self.lits]
         budget = remaining(deadline)
-        if budget <= 0:
+        control = self.control
+        if budget <= 0 or (control is not None and control.stopped):
             return UNKNOWN, []
         m = self.h.model
         m.clear_assumptions()
         m.add_assumptions([self.lits[k] for k in keys])
-        solver = sub_solver(budget)
-        status = solver.solve(m)
+        solver = sub_solver(budget, control)
+        if control is not None:
+            control.attach(solver)
+        try:
+            status = solver.solve(m)
+        finally:
+            if control is not None:
+                control.attach(None)
         self.solves += 1
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return FEASIBLE, []
@@ -94,18 +103,24 @@ class Oracle:
         return UNKNOWN, []
 
 
-def sub_solver(budget: float) -> cp_model.CpSolver:
+def sub_solver(budget: float, control: StopControl | None = None) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     p = solver.parameters
     p.num_workers = 1           # cores from assumptions need a single worker
     p.random_seed = 0
     p.max_time_in_seconds = max(budget, 0.001)
+    if control is not None:
+        # A stop interrupts the sub-solve once it runs (see StopControl).
+        p.catch_sigint_signal = False
+        p.log_search_progress = True
+        p.log_to_stdout = False
+        solver.log_callback = lambda _line: control.mark_running()
     return solver
 
 
 def feasible(sc: Scenario, scope: Iterable[Key] | None = None,
-             deadline: float | None = None) -> str:
+             deadline: float | None = None, control: StopControl | None = None) -> str:
     """Solve ``sc`` with the elements in ``scope`` enforced (None: all of them)."""
-    oracle = Oracle(sc)
+    oracle = Oracle(sc, control)
     keys = oracle.keys if scope is None else list(scope)
     return oracle.check(keys, deadline)[0]

@@ -49,6 +49,7 @@ from optimizer.explain.oracle import (
 )
 from optimizer.explain.phrasing import element_label, join, title
 from optimizer.model.build import build, relaxed_horizon
+from optimizer.solving.handle import StopControl
 
 
 # --------------------------------------------------------------------------
@@ -97,16 +98,17 @@ class _Candidate:
 
 def suggest_relaxations(sc: Scenario, keys: list[Key], deadline: float | None = None,
                         oracle: Oracle | None = None, minimal: bool = True,
+                        control: StopControl | None = None,
                         ) -> tuple[list[Suggestion], bool]:
     """(suggestions, whether resolving this conflict alone can make the scenario feasible)."""
-    oracle = oracle or Oracle(sc)
+    oracle = oracle or Oracle(sc, control)
     conflict = set(keys)
     others = [k for k in oracle.keys if k not in conflict]
     rest, _ = oracle.check(others, deadline)
     alone = rest != INFEASIBLE
     out: list[Suggestion] = []
     for key in keys:
-        if remaining(deadline) <= 0:
+        if remaining(deadline) <= 0 or (control is not None and control.stopped):
             break
         for cand in _candidates(sc, key):
             # Without the element at all, is the scenario feasible? If not, no
@@ -116,7 +118,7 @@ def suggest_relaxations(sc: Scenario, keys: list[Key], deadline: float | None = 
             if cand.action == "drop" and not whole and not minimal:
                 continue
             scope: list[Key] | None = None if whole else keys
-            found = _resolve(sc, cand, scope, deadline)
+            found = _resolve(sc, cand, scope, deadline, control)
             if found is None:
                 continue
             out.append(_suggestion(sc, cand, found, "scenario" if whole else "conflict"))
@@ -124,19 +126,19 @@ def suggest_relaxations(sc: Scenario, keys: list[Key], deadline: float | None = 
 
 
 def _resolve(sc: Scenario, cand: _Candidate, scope: list[Key] | None,
-             deadline: float | None) -> Any:
+             deadline: float | None, control: StopControl | None = None) -> Any:
     if cand.action == "drop":
         # Giving a position up is switching its literal off: already proven
         # feasible for the whole scenario (scope None) or, by minimality, for
         # the conflict alone.
         return cand.value
     if cand.extra.get("pin"):
-        return _nearest_pin(sc, cand, scope, deadline)
+        return _nearest_pin(sc, cand, scope, deadline, control)
     if cand.extra.get("phases") is not None:
-        return _extend_phases(sc, cand, scope, deadline)
+        return _extend_phases(sc, cand, scope, deadline, control)
 
     def ok(v: int) -> str:
-        return feasible(with_change(sc, cand.path, v), scope, deadline)
+        return feasible(with_change(sc, cand.path, v), scope, deadline, control)
 
     return gallop(ok, int(cand.current), cand.limit, cand.direction)
 
@@ -175,7 +177,7 @@ def gallop(ok: Callable[[int], str], current: int, limit: int, direction: int) -
 
 
 def _nearest_pin(sc: Scenario, cand: _Candidate, scope: list[Key] | None,
-                 deadline: float | None) -> int | None:
+                 deadline: float | None, control: StopControl | None = None) -> int | None:
     """The allowed pin closest to the current one (ties: the earlier)."""
     cid = cand.key[1]
     c = sc.concession(cid)
@@ -194,8 +196,16 @@ def _nearest_pin(sc: Scenario, cand: _Candidate, scope: list[Key] | None,
     dist = m.new_int_var(0, h.horizon_ub, "pin_move")
     m.add_abs_equality(dist, start - int(cand.current))
     m.minimize(dist)
-    solver = sub_solver(remaining(deadline))
-    status = solver.solve(m)
+    if control is not None and control.stopped:
+        return None
+    solver = sub_solver(remaining(deadline), control)
+    if control is not None:
+        control.attach(solver)
+    try:
+        status = solver.solve(m)
+    finally:
+        if control is not None:
+            control.attach(None)
     if status != cp_model.OPTIMAL:
         return None
     best = int(solver.value(dist))
@@ -203,13 +213,14 @@ def _nearest_pin(sc: Scenario, cand: _Candidate, scope: list[Key] | None,
         return None
     for v in (int(cand.current) - best, int(cand.current) + best):
         if c.earliest_start <= v <= hi and \
-                feasible(with_change(sc, cand.path, v), scope, deadline) == FEASIBLE:
+                feasible(with_change(sc, cand.path, v), scope, deadline, control) == FEASIBLE:
             return v
     return None
 
 
 def _extend_phases(sc: Scenario, cand: _Candidate, scope: list[Key] | None,
-                   deadline: float | None) -> list[str] | None:
+                   deadline: float | None, control: StopControl | None = None,
+                   ) -> list[str] | None:
     """Allow the fewest extra phases, nearest to the allowed ones first."""
     order = [p.id for p in sc.effective_phases]
     allowed = list(cand.current or [])
@@ -218,7 +229,7 @@ def _extend_phases(sc: Scenario, cand: _Candidate, scope: list[Key] | None,
                      key=lambda p: (min(abs(order.index(p) - q) for q in pos), order.index(p)))
     for p in missing:
         value = [q for q in order if q in allowed or q == p]
-        if feasible(with_change(sc, cand.path, value), scope, deadline) == FEASIBLE:
+        if feasible(with_change(sc, cand.path, value), scope, deadline, control) == FEASIBLE:
             return value
     return None
 

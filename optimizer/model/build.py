@@ -14,6 +14,7 @@ from typing import Any
 from ortools.sat.python import cp_model
 
 from models.scenario import Scenario
+from optimizer.model import progress
 from optimizer.model.derived import derive_all
 from optimizer.model.handles import ConcessionVars, Handles
 from optimizer.model.rules import ENCODERS
@@ -42,6 +43,8 @@ def _check(deadline: float | None, k: int) -> None:
 
 def build(sc: Scenario, *, explain: bool = False, deadline: float | None = None,
           relax_phase_ends: bool = False) -> Handles:
+    if sc.progress is not None:   # SPEC §5.5: the record fixed, the future from as_of
+        sc = progress.model_scenario(sc)
     model = cp_model.CpModel()
     h = Handles(
         scenario=sc, model=model, derived=derive_all(sc),
@@ -52,7 +55,11 @@ def build(sc: Scenario, *, explain: bool = False, deadline: float | None = None,
     for k, c in enumerate(sc.concessions):
         _check(deadline, k)
         _concession(h, c)
-    _resources(h)
+    if sc.progress is not None:   # SPEC §5.5 (optimizer/model/progress.py)
+        progress.fix(h)
+        progress.resources(h)
+    else:
+        _resources(h)
     for k, rule in enumerate(sc.rules):
         _check(deadline, k)
         if rule.enabled:
@@ -197,5 +204,6 @@ def _resources(h: Handles) -> None:
         if h.explain:
             cap = m.new_int_var(r.capacity, total, f"cap:{r.id}")
             m.add(cap <= r.capacity).only_enforce_if(h.demand(("resource", r.id, "capacity")))
+            h.capacity[r.id] = cap
             capacity = cap
         m.add_cumulative([i for i, _ in users], [d for _, d in users], capacity)

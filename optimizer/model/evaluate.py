@@ -12,6 +12,7 @@ from itertools import permutations
 from models.result import METRIC_NAMES, PartyLedger, Result
 from models.scenario import Scenario
 from optimizer.model.derived import Derived, derive_all
+from optimizer.model.record import credit_window, record_of
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ def exposure_curve(sc: Scenario, placed: dict[str, Placed], party: str,
     ``verification_delay``, SPEC §5.3); metrics and the ledger use 0.
     """
     derived = derived or derive_all(sc)
+    rec = record_of(sc)   # SPEC §5.5: recorded verifications and reversals
     deltas: dict[int, int] = {0: 0}
     for cid, pl in placed.items():
         d = derived[cid]
@@ -60,8 +62,12 @@ def exposure_curve(sc: Scenario, placed: dict[str, Placed], party: str,
             if d.risk:
                 deltas[pl.start] = deltas.get(pl.start, 0) + d.risk
         elif d.lag is not None and d.credit.get(party, 0):
-            t = pl.end + d.lag + delay
-            deltas[t] = deltas.get(t, 0) - d.credit[party]
+            # §5.3/§5.5: credit from the (recorded) verification, k later, until reversed.
+            got, lost = credit_window(rec, cid, pl.end, d.lag, delay)
+            if got is not None:
+                deltas[got] = deltas.get(got, 0) - d.credit[party]
+                if lost is not None:
+                    deltas[lost] = deltas.get(lost, 0) + d.credit[party]
     points: list[tuple[int, int]] = []
     level = 0
     for t in sorted(deltas):
@@ -145,6 +151,7 @@ def ledger(sc: Scenario, placed: dict[str, Placed],
     party's peak is max(0, its highest exposure).
     """
     out: dict[str, PartyLedger] = {}
+    rec = record_of(sc)   # SPEC §5.5: recorded verifications and reversals
     for party in sc.party_ids:
         # time -> [delivered, received, at_risk] increments
         steps: dict[int, list[int]] = {0: [0, 0, 0]}
@@ -156,7 +163,12 @@ def ledger(sc: Scenario, placed: dict[str, Placed],
                 if d.risk:
                     steps.setdefault(pl.start, [0, 0, 0])[2] += d.risk
             elif d.lag is not None and d.credit.get(party, 0):
-                steps.setdefault(pl.end + d.lag, [0, 0, 0])[1] += d.credit[party]
+                # A reversed step stays delivered; only its credit stops (§5.4).
+                got, lost = credit_window(rec, cid, pl.end, d.lag)
+                if got is not None:
+                    steps.setdefault(got, [0, 0, 0])[1] += d.credit[party]
+                    if lost is not None:
+                        steps.setdefault(lost, [0, 0, 0])[1] -= d.credit[party]
         points: list[tuple[int, int, int, int, int]] = []
         delivered = received = at_risk = 0
         for t in sorted(steps):

@@ -33,9 +33,15 @@ class ConcessionVars:
     interval: cp_model.IntervalVar
     required: bool              # always present (x_i fixed to 1)
     phase_lits: list[Any]       # y_{i,k} for each phase (constant 0 when not allowed)
+    # SPEC §5.5 (set by optimizer.model.progress.fix): a recorded verification
+    # time replaces end + lag; a refused one never happens.
+    verified_at: int | None = None
+    refused: bool = False
 
     def verified(self, lag: int | None) -> LinearExpr | None:
-        return None if lag is None else self.end + lag
+        if lag is None or self.refused:
+            return None
+        return self.verified_at if self.verified_at is not None else self.end + lag
 
 
 @dataclass
@@ -53,6 +59,7 @@ class Handles:
     phase_end_gap: int = 1
     demands: dict[DemandKey, Any] = field(default_factory=dict)  # explain mode only
     rule_lits: dict[str, Any] = field(default_factory=dict)      # explain mode only
+    capacity: dict[str, Any] = field(default_factory=dict)       # explain mode: resource -> var
     delivered: dict[str, list[LinearExpr]] = field(default_factory=dict)
     metric_cache: dict[tuple[str, tuple[str, ...]], LinearExpr] = field(default_factory=dict)
 

@@ -41,7 +41,8 @@ def _makespan(h: Handles, _: list[str] | None) -> LinearExpr:
         energy = [c.uses[r.id] * c.min_duration * h.conc[c.id].present
                   for c in h.scenario.concessions
                   if c.uses.get(r.id, 0) > 0 and c.min_duration > 0]
-        if energy and r.capacity > 0 and not h.explain:
+        # Not under progress (SPEC §5.5): capacities hold from as_of only.
+        if energy and r.capacity > 0 and not h.explain and h.scenario.progress is None:
             m.add(r.capacity * ms >= sum(energy))
     return ms
 

@@ -18,6 +18,7 @@ from models.scenario import Scenario
 from optimizer.model.derived import Derived
 from optimizer.model.evaluate import Placed, exposure_curve, ledger, metrics, term_value
 from optimizer.model.handles import Handles
+from optimizer.model.progress_readback import annotate
 
 
 def empty_result(ref: ScenarioRef, info: SolverInfo, status: str) -> Result:
@@ -67,9 +68,12 @@ def assemble(sc: Scenario, derived: dict[str, Derived], phase_ids: list[str], bo
               for k, pid in enumerate(phase_ids)]
     figures = metrics(sc, placed, derived)
     exposure = {p: exposure_curve(sc, placed, p, derived) for p in sc.party_ids}
-    return Result(scenario=ref, status=status, metrics=Metrics(**figures), objective=[],  # type: ignore[arg-type]
-                  solver=info, phases=phases, schedule=schedule, exposure=exposure,
-                  ledger=ledger(sc, placed, derived))
+    result = Result(scenario=ref, status=status, metrics=Metrics(**figures), objective=[],  # type: ignore[arg-type]
+                    solver=info, phases=phases, schedule=schedule, exposure=exposure,
+                    ledger=ledger(sc, placed, derived))
+    if sc.progress is not None:   # SPEC §5.5: recorded verifications, reversals, broken
+        annotate(result, sc, derived)
+    return result
 
 
 def tidy_last_phase(sc: Scenario, bounds: list[int], placed: dict[str, Placed]) -> None:

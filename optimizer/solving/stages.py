@@ -29,6 +29,7 @@ from optimizer.model.build import BuildTimeout, build
 from optimizer.model.evaluate import placements
 from optimizer.model.handles import Handles
 from optimizer.model.metrics import metric_expr
+from optimizer.model.progress import deviation_expr, deviation_value
 from optimizer.solving.grain import (
     coarsen,
     grain,
@@ -182,15 +183,20 @@ def _bound_of(main: cp_model.CpSolver | None, value: int) -> int | None:
 def solve(scenario: Scenario, options: SolveOptions | None = None, *,
           on_progress: Callable[[Progress], None] | None = None,
           control: StopControl | None = None,
-          explain_infeasible: ConflictFinder | None = None) -> Result:
-    """Solve a scenario to an optimal (or best found) phased schedule."""
+          explain_infeasible: ConflictFinder | None = None,
+          planned: dict[str, int] | None = None) -> Result:
+    """Solve a scenario to an optimal (or best found) phased schedule.
+
+    ``planned`` (planned starts, SPEC §5.5 ``--plan``) adds a last stage
+    minimising the deviation from them.
+    """
     opts = options or SolveOptions()
     control = control or StopControl()
-    g = grain(scenario)
+    g = 1 if planned else grain(scenario)
     if g > 1:
         return _solve_coarse(scenario, g, opts, on_progress, control, explain_infeasible)
     return _solve_direct(scenario, opts, on_progress=on_progress, control=control,
-                         explain_infeasible=explain_infeasible)
+                         explain_infeasible=explain_infeasible, planned=planned)
 
 
 def _solve_direct(scenario: Scenario, opts: SolveOptions, *,
@@ -198,7 +204,8 @@ def _solve_direct(scenario: Scenario, opts: SolveOptions, *,
                   control: StopControl | None = None,
                   explain_infeasible: ConflictFinder | None = None,
                   relax_phase_ends: bool = False, t0: float | None = None,
-                  start_hint: Result | None = None) -> Result:
+                  start_hint: Result | None = None,
+                  planned: dict[str, int] | None = None) -> Result:
     """The model of the scenario as written, solved stage by stage."""
     control = control or StopControl()
     t0 = time.monotonic() if t0 is None else t0
@@ -215,6 +222,8 @@ def _solve_direct(scenario: Scenario, opts: SolveOptions, *,
                           seed=opts.seed, time_limit_s=opts.time_limit_s)
         return empty_result(ScenarioRef(name=scenario.name, sha256=sha), info, "unknown")
     stages = _stages(scenario, h)
+    if planned:   # SPEC §5.5: the last stage keeps unstarted steps near the plan
+        stages.append(("deviation", deviation_expr(h, planned), None))
     m = h.model
     values: list[int] | None = None           # full solution vector of the last success
     best_solver: cp_model.CpSolver | None = None
@@ -226,7 +235,7 @@ def _solve_direct(scenario: Scenario, opts: SolveOptions, *,
         _hint_schedule(h, start_hint)
         hint = None
     else:
-        hint = first_hint(scenario, h, deadline)
+        hint = first_hint(h.scenario, h, deadline)   # the model scenario under progress
     for k, (label, expr, _) in enumerate(stages):
         if control.stopped and values is not None:
             all_optimal = False
@@ -319,6 +328,10 @@ def _solve_direct(scenario: Scenario, opts: SolveOptions, *,
     result = read_result(h, lambda e: int(evaluator.value(e)), ref, info,
                          "optimal" if all_optimal else "feasible")
     _fill_objective(h, result, stage_results)
+    if planned:
+        bound = stage_results[-1][1] if len(stage_results) == len(stages) else None
+        result.objective.append(ObjectiveEntry(metric="deviation", value=deviation_value(
+            scenario, {s.id: s.start for s in result.schedule}, planned), bound=bound))
     return result
 
 

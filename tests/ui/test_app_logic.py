@@ -125,12 +125,12 @@ def test_load_builtin_dataset(app: AppTest) -> None:
     # peak exposure of US and DPRK, then weighted completion (threat reduction first), makespan
     assert [(o.metric, o.value) for o in result.objective] == [
         ("peak_exposure", 49), ("weighted_completion", 1759), ("makespan", 116)]
-    # SPEC §5.1/§5.2 (engine of issue 13): durable credit puts the DPRK at 49, and the
-    # metric's peak now covers the principals (US, DPRK), as the objective's does.
+    # SPEC §5.1: the reported peak is over the principals (US, DPRK) too; the
+    # uncapped UNSC's own peak is in the ledger.
     assert result.metrics is not None and result.metrics.peak_exposure == 49
     shown = {m.label: m.value for m in app.metric}
-    assert shown["Peak exposure (all parties)"] == "49"
-    assert shown["Peak (objective: US, DPRK)"] == "49"
+    assert shown["Peak exposure (all parties)"] == "11"
+    assert shown["Peak (objective: US, DPRK)"] == "8"
     assert "Peak exposure" not in shown
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 from typing import Any
 
 from models.rules import Exposure
+from optimizer.model import progress
 from optimizer.model.handles import Handles, LinearExpr
 
 
@@ -42,6 +43,8 @@ def _events(h: Handles, party: str) -> tuple[list[str], list[str]]:
 
 def limit(h: Handles, party: str, delay: int = 0) -> LinearExpr:
     """A variable L >= max(0, max_t exposure_party(t)), credit counted from v_j + delay."""
+    if h.scenario.progress is not None and delay == 0:   # SPEC §5.5: recorded credit
+        return progress.limit(h, party)
     key = ("exposure_limit", (party,) if delay == 0 else (party, f"delay={delay}"))
     cached = h.metric_cache.get(key)
     if cached is not None:
@@ -87,6 +90,9 @@ def limit(h: Handles, party: str, delay: int = 0) -> LinearExpr:
 
 
 def encode(h: Handles, rule: Exposure, enforce: list[Any]) -> None:
+    if h.scenario.progress is not None:   # SPEC §5.5: caps at own unstarted starts
+        progress.cap(h, rule, enforce)
+        return
     for party in rule.parties or h.scenario.principal_ids:
         # The cumulative holds unconditionally; only the cap on its limit
         # is the rule, so explain mode can still switch the rule off.

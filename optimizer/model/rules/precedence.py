@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from models.rules import Precedence
+from optimizer.model import progress
 from optimizer.model.handles import Handles
 
 
@@ -18,6 +19,8 @@ def point(h: Handles, cid: str, which: str) -> Any:
 
 
 def encode(h: Handles, rule: Precedence, enforce: list[Any]) -> None:
+    if progress.refused_successor(h, rule, enforce):   # SPEC §5.5: refused verification
+        return
     gap = point(h, rule.after, rule.to) - point(h, rule.before, rule.from_)
     cond = enforce + h.when_present(rule.before, rule.after)
     h.model.add(gap >= rule.min_lag).only_enforce_if(cond)

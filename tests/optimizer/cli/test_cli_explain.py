@@ -24,7 +24,8 @@ def write(tmp_path: Path, data: dict[str, Any], name: str = "s.yaml") -> str:
 
 def test_infeasible_prints_the_conflict_and_the_fixes(tmp_path: Path) -> None:
     data, _ = CASES["exposure_cap_vs_reciprocity"]
-    res = runner.invoke(app, ["explain", write(tmp_path, data), "--time-limit", "10"],
+    res = runner.invoke(app, ["explain", write(tmp_path, data), "--time-limit", "10",
+                                 "--full"],
                         env={"COLUMNS": "200"})
     assert res.exit_code == 0, res.output
     assert "infeasible" in res.stdout
@@ -36,7 +37,8 @@ def test_infeasible_prints_the_conflict_and_the_fixes(tmp_path: Path) -> None:
 
 def test_infeasible_json_carries_the_spec_conflict(tmp_path: Path) -> None:
     data, _ = CASES["exclusive_vs_requires"]
-    res = runner.invoke(app, ["explain", write(tmp_path, data), "--format", "json"])
+    res = runner.invoke(app, ["explain", write(tmp_path, data), "--format", "json",
+                              "--full"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
     assert out["status"] == "infeasible"

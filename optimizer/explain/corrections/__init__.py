@@ -1,0 +1,130 @@
+"""Corrections (SPEC §5.6): the cheapest changes that make an infeasible scenario feasible.
+
+``find_corrections`` builds one CP-SAT model of every correction
+(``model``), minimises its price (``search``), makes each answer irreducible
+and verifies it on the corrected scenario (``verify``), then excludes the set
+of positions it changed and searches again, up to K answers. A stop (the
+``StopControl``) ends it at once with what was found, marked unproven.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from models.result import Change, Correction
+from models.scenario import Scenario
+from optimizer.explain.corrections.model import build_corrections
+from optimizer.explain.corrections.prices import ChangeSpec
+from optimizer.explain.corrections.search import minimise
+from optimizer.explain.corrections.verify import reduce, verify
+from optimizer.model.build import BuildTimeout
+from optimizer.solving.handle import StopControl
+
+__all__ = ["CorrectionsReport", "bills", "find_corrections"]
+
+# The share of the time left that one search may use: the rest is kept for
+# making its answer irreducible and verifying it, and for the next searches.
+SEARCH_SHARE = 0.6
+
+
+@dataclass
+class CorrectionsReport:
+    corrections: list[Correction] = field(default_factory=list)
+    stopped: bool = False        # a stop (or the time limit) cut the search short
+    searched_s: float = 0.0      # until the first correction was known (before verifying)
+    specs: list[list[ChangeSpec]] = field(default_factory=list)
+
+
+def bills(changes: list[ChangeSpec]) -> dict[str | None, int]:
+    out: dict[str | None, int] = {}
+    for ch in changes:
+        out[ch.party] = out.get(ch.party, 0) + ch.cost
+    return out
+
+
+def _worst(sc: Scenario, changes: list[ChangeSpec]) -> int:
+    b = bills(changes)
+    return max((b.get(p, 0) for p in sc.principal_ids), default=0)
+
+
+def _correction(changes: list[ChangeSpec], proven: bool, metrics: object) -> Correction:
+    return Correction.model_validate({
+        "cost": sum(ch.cost for ch in changes), "proven": proven,
+        "changes": [Change.model_validate({"path": ch.path, "from": ch.current, "to": ch.to,
+                                           "party": ch.party})
+                    for ch in changes],
+        "metrics": metrics})
+
+
+def find_corrections(sc: Scenario, k: int = 3, *, balanced: bool = False,
+                     time_limit_s: float = 30.0, workers: int = 2,
+                     control: StopControl | None = None,
+                     on_progress: Callable[[str], None] | None = None,
+                     check: bool = True) -> CorrectionsReport:
+    """Up to ``k`` corrections, cheapest first (balanced: by largest bill, then total).
+
+    ``check=False`` skips the reduction and verification (the benchmark's
+    "time to the first correction" also reports them separately).
+    """
+    t0 = time.monotonic()
+    deadline = t0 + time_limit_s
+    control = control or StopControl()
+    say = on_progress or (lambda _msg: None)
+    report = CorrectionsReport()
+    say("building the correction model")
+    try:
+        cm = build_corrections(sc, deadline)
+    except BuildTimeout:
+        report.stopped = True
+        return report
+    seen: set[frozenset[tuple[str, ...]]] = set()
+    for n in range(k):
+        if control.stopped or time.monotonic() >= deadline:
+            report.stopped = True
+            break
+        label = "finding the cheapest correction" if n == 0 else \
+            f"finding correction {n + 1} of {k}"
+        say(label)
+        # Each search leaves time to check its answer (reduce, verify).
+        left = deadline - time.monotonic()
+        found = minimise(cm, balanced=balanced, deadline=time.monotonic() + SEARCH_SHARE * left,
+                         workers=workers, control=control, report=say, label=label)
+        if found is None:
+            report.stopped = report.stopped or control.stopped
+            break
+        if n == 0:
+            report.searched_s = time.monotonic() - t0
+        changes = cm.read(found.solver)
+        if not changes:
+            break
+        cm.forbid({ch.element for ch in changes})
+        proven = found.proven
+        metrics = None
+        verdict = "unknown"
+        if check and not control.stopped:
+            say(f"checking correction {n + 1}: irreducible, then verified")
+            changes, decided = reduce(sc, changes, deadline, workers, control)
+            proven = proven and decided
+            cm.forbid({ch.element for ch in changes})
+            if not control.stopped:
+                verdict, metrics = verify(sc, changes, deadline, workers, control)
+        if control.stopped:
+            proven = False
+            report.stopped = True
+        if check and verdict != "verified":
+            proven = False
+        key = frozenset(ch.element for ch in changes)
+        if key in seen or (check and verdict == "failed"):
+            continue        # a repeat, or refuted by the corrected scenario: never offered
+        seen.add(key)
+        report.specs.append(changes)
+        report.corrections.append(_correction(changes, proven, metrics))
+        if control.stopped:
+            break
+    order = sorted(range(len(report.corrections)), key=lambda i: (
+        (_worst(sc, report.specs[i]) if balanced else 0), report.corrections[i].cost))
+    report.corrections = [report.corrections[i] for i in order]
+    report.specs = [report.specs[i] for i in order]
+    return report

@@ -1,0 +1,96 @@
+"""Minimising the price of a correction: one solve, or two (balanced), under a stop control.
+
+``balanced`` (SPEC §5.6) is lexicographic: first the largest bill charged to
+one principal, then, keeping it, the total. The stage bound is an assumption
+literal so that the same model serves the next (no-good) search.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from optimizer.explain.corrections.model import CorrectionModel
+from optimizer.solving.handle import StopControl
+
+Report = Callable[[str], None]
+
+
+@dataclass
+class Found:
+    solver: cp_model.CpSolver
+    proven: bool          # every stage proved optimal
+    cost: int
+    worst: int
+
+
+class _Watch(cp_model.CpSolverSolutionCallback):
+    def __init__(self, report: Report | None, label: str) -> None:
+        super().__init__()
+        self._report, self._label = report, label
+
+    def on_solution_callback(self) -> None:
+        if self._report is not None:
+            self._report(f"{self._label}: best cost {int(self.objective_value)}, "
+                         f"bound {int(self.best_objective_bound)}")
+
+
+def _solver(budget: float, workers: int, control: StopControl) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    p = solver.parameters
+    p.num_workers = max(1, workers)
+    p.random_seed = 0
+    p.max_time_in_seconds = max(budget, 0.001)
+    p.catch_sigint_signal = False
+    p.log_search_progress = True
+    p.log_to_stdout = False
+    solver.log_callback = lambda _line: control.mark_running()
+    return solver
+
+
+def _run(cm: CorrectionModel, solver: cp_model.CpSolver, control: StopControl,
+         watch: _Watch) -> int:
+    control.attach(solver)
+    try:
+        return int(solver.solve(cm.model, watch))
+    finally:
+        control.attach(None)
+
+
+def minimise(cm: CorrectionModel, *, balanced: bool, deadline: float, workers: int,
+             control: StopControl, report: Report | None = None,
+             label: str = "finding the cheapest correction") -> Found | None:
+    """The cheapest correction the model still allows (None: none, or none in time)."""
+    m = cm.model
+    proven = True
+    worst_cap = None
+    first: Found | None = None
+    m.clear_assumptions()
+    if balanced:
+        if control.stopped or deadline - time.monotonic() <= 0:
+            return None
+        m.minimize(cm.worst_bill)
+        solver = _solver(deadline - time.monotonic(), workers, control)
+        st = _run(cm, solver, control, _Watch(report, label + " (largest bill)"))
+        if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return None
+        proven = st == cp_model.OPTIMAL
+        best = int(solver.objective_value)
+        first = Found(solver, False, int(solver.value(cm.total)), best)
+        worst_cap = m.new_bool_var("stage:worst")
+        m.add(cm.worst_bill <= best).only_enforce_if(worst_cap)
+        m.add_assumptions([worst_cap])
+    if control.stopped and worst_cap is None:
+        return None
+    m.minimize(cm.total)
+    solver = _solver(max(deadline - time.monotonic(), 0.05), workers, control)
+    st = _run(cm, solver, control, _Watch(report, label))
+    m.clear_assumptions()
+    if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return first          # stopped between the stages: the first stage's answer
+    proven = proven and st == cp_model.OPTIMAL and not control.stopped
+    return Found(solver, proven, int(solver.objective_value),
+                 int(solver.value(cm.worst_bill)))
