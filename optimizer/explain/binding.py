@@ -389,11 +389,17 @@ def _blocker(v: _View, cid: str) -> tuple[str, str, str] | None:
             continue
         if party not in (r.parties or sc.principal_ids):
             continue
-        if v.level(party, pl.start - 1) + risk > r.max:
+        k = r.verification_delay   # SPEC §5.3: this cap counts credit k late
+        if k:
+            curve = exposure_curve(sc, v.placed, party, v.derived, delay=k)
+            before = next((lv for when, lv in reversed(curve) if when <= pl.start - 1), 0)
+        else:
+            before = v.level(party, pl.start - 1)
+        if before + risk > r.max:
             for j, q in v.placed.items():
                 d = v.derived[j]
                 if d.party != party and d.lag is not None and d.credit.get(party, 0) > 0 \
-                        and q.end + d.lag == pl.start:
+                        and q.end + d.lag + k == pl.start:
                     return j, f"rule:{r.id}", (
                         f"{party} can only take this step once its verified credit arrives "
                         f"(exposure cap {r.max}, rule '{r.id}')")
