@@ -115,7 +115,8 @@ def run_case(name: str, sc: Scenario, limit: float, workers: int) -> dict[str, A
         "first_cost": first.cost if first else "", "first_proven": bool(first and first.proven),
         "k3_s": round(k3, 2), "found": len(rep.corrections),
         "today_s": round(today, 2), "today_conflict": len(conflict.rules) + len(conflict.demands),
-        "today_minimal": "may not be minimal" not in conflict.message,
+        "today_minimal": bool(conflict.rules or conflict.demands)
+        and "may not be minimal" not in conflict.message,
         "today_fixes": len(fixes), "today_has_fix": bool(fixes),
     }
 
@@ -135,7 +136,10 @@ def write(rows: list[dict[str, Any]], args: argparse.Namespace, wall: float) -> 
         "proven (the search only); *K=3*: seconds until three corrections are found, each "
         "made irreducible and verified (solve + checker). *today*: "
         "`find_conflict` (deletion filter, then per-element suggestions) with the same "
-        "limit; *fixes*: its suggestions that alone make the scenario feasible.", "",
+        "limit; *fixes*: its suggestions that alone make the scenario feasible; *minimal* "
+        "no: it ran out of time (conflict 0: none found). Where *proven* is no, the search "
+        "ran out of its share of the limit (60%) and *first* is that share: the cost is the "
+        "best found, the rest of the limit went to checking it.", "",
         "| case | n | first (s) | cost | proven | K=3 (s) | found | today (s) | conflict "
         "| minimal | fixes |",
         "|---|---:|---:|---:|:-:|---:|---:|---:|---:|:-:|---:|",

@@ -105,7 +105,8 @@ def find_corrections(sc: Scenario, k: int = 3, *, balanced: bool = False,
         verdict = "unknown"
         if check and not control.stopped:
             say(f"checking correction {n + 1}: irreducible, then verified")
-            changes, decided = reduce(sc, changes, deadline, workers, control)
+            changes, decided = reduce(sc, changes, deadline, workers, control,
+                                      bisect=not proven)
             proven = proven and decided
             cm.forbid({ch.element for ch in changes})
             if not control.stopped:

@@ -93,8 +93,13 @@ def _back_one(ch: ChangeSpec) -> list[ChangeSpec]:
 
 
 def reduce(sc: Scenario, changes: list[ChangeSpec], deadline: float, workers: int,
-           control: StopControl) -> tuple[list[ChangeSpec], bool]:
-    """(an irreducible sub-correction, whether every step was decided in time)."""
+           control: StopControl, bisect: bool = True) -> tuple[list[ChangeSpec], bool]:
+    """(an irreducible sub-correction, whether every step was decided in time).
+
+    ``bisect``: first search each large amount down by halving (worth it for an
+    answer not proven cheapest, which may overshoot; a proven one is checked
+    one unit back directly).
+    """
     current = list(changes)
     while True:
         improved = False
@@ -102,7 +107,7 @@ def reduce(sc: Scenario, changes: list[ChangeSpec], deadline: float, workers: in
             others = current[:i] + current[i + 1:]
             candidates = [others] + [[*others[:i], b, *others[i:]]
                                      for b in _amounts_back(sc, current, i, deadline,
-                                                            workers, control)]
+                                                            workers, control, bisect)]
             for cand in candidates:
                 st = feasibility(trial(sc, cand), deadline, workers, control)
                 if st == UNKNOWN:
@@ -117,11 +122,11 @@ def reduce(sc: Scenario, changes: list[ChangeSpec], deadline: float, workers: in
 
 
 def _amounts_back(sc: Scenario, current: list[ChangeSpec], i: int, deadline: float,
-                  workers: int, control: StopControl) -> list[ChangeSpec]:
+                  workers: int, control: StopControl, bisect: bool = True) -> list[ChangeSpec]:
     """The one-unit-back versions of change ``i``; for a number moved far, the
     search first bisects to the least amount that still works (monotone)."""
     ch = current[i]
-    if ch.kind != "amount" or ch.direction == 0 or ch.units <= 2:
+    if not bisect or ch.kind != "amount" or ch.direction == 0 or ch.units <= 2:
         return _back_one(ch)
     lo, hi = 0, ch.units            # lo: known infeasible (undo), hi: known feasible
     others = current[:i] + current[i + 1:]
