@@ -63,10 +63,10 @@ def start_server(root: Path, store: Path) -> tuple[subprocess.Popen[bytes], str]
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc, url
+        with contextlib.suppress(OSError), urllib.request.urlopen(
+                url + "/_stcore/health", timeout=2) as r:
+            if r.status == 200:
+                return proc, url
         time.sleep(0.3)
     proc.kill()
     raise RuntimeError("streamlit did not start")
@@ -119,11 +119,12 @@ def roadmap_tab(page: Any, expect: Any) -> None:
     idle(page, expect)
 
 
-def measure(url: str) -> dict[str, list[float]]:
+def measure(url: str, out: dict[str, list[float]]) -> dict[str, list[float]]:
+    """Fill ``out`` as it goes, so that a failure keeps what was measured."""
     from playwright.sync_api import expect, sync_playwright
 
-    out: dict[str, list[float]] = {"first page": [], "dataset switch": [], "re-solve": [],
-                                   "save": [], "apply a correction": []}
+    out.update({"first page": [], "dataset switch": [], "re-solve": [], "save": [],
+                "apply a correction": []})
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         page = browser.new_page(viewport={"width": 1600, "height": 1000})
@@ -159,10 +160,10 @@ def measure(url: str) -> dict[str, list[float]]:
                 lambda k=k: (expect(page.get_by_text(f"Saved run 'bench {k}'")).to_be_visible(),
                              idle(page, expect))))
         for _ in range(REPEATS):
-            pick_dataset(page, OTHER)
-            idle(page, expect)
-            pick_dataset(page, "us_dprk_2018")
-            idle(page, expect)
+            reset = page.get_by_role("button", name="Reset edits")
+            if reset.is_enabled():
+                reset.click()
+                idle(page, expect)
             set_cap(page, "us_exposure_cap", 7, expect)
             set_cap(page, "dprk_exposure_cap", 7, expect)
             solve_click(page)
@@ -198,14 +199,19 @@ def main() -> None:
     parser.add_argument("--label", default="this checkout")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    partial: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         proc, url = start_server(args.root.resolve(), Path(tmp) / "runs.sqlite")
+        failure = ""
         try:
-            results = measure(url)
+            results = measure(url, partial)
+        except Exception as exc:   # report what was measured, and where it stopped
+            results = partial
+            failure = f"stopped early: {type(exc).__name__}: {str(exc).splitlines()[0]}\n"
         finally:
             os.killpg(proc.pid, 15)
             proc.wait(timeout=20)
-    text = table(args.label, results)
+    text = table(args.label, {k: v for k, v in results.items() if v}) + failure
     print(text)
     if args.out:
         with open(args.out, "a", encoding="utf-8") as fh:

@@ -135,6 +135,8 @@ def apply_table_edits(data: dict[str, Any], edits: dict[str, Any]) -> None:
 
 
 def _table_changed(state: AppState, key: str) -> None:
+    if not state.current(key):
+        return
     edits = st.session_state.get(key) or {}
     edit(state, lambda d: apply_table_edits(d, edits), bump=True)
 
@@ -181,10 +183,15 @@ def concession_table(state: AppState) -> None:
 # --------------------------------------------------------------------------
 # Rules
 def _rule_index(data: dict[str, Any], rid: str) -> dict[str, Any]:
-    return next(r for r in data["rules"] if r["id"] == rid)
+    found = next((r for r in data["rules"] if r["id"] == rid), None)
+    if found is None:
+        raise KeyError(f"no rule '{rid}' in the working copy")
+    return found
 
 
 def _set_rule(state: AppState, rid: str, fld: str, key: str) -> None:
+    if not state.current(key) or all(r.id != rid for r in state.working.rules):
+        return   # a widget of an earlier working copy (e.g. before a dataset switch)
     value = st.session_state.get(key)
 
     def change(d: dict[str, Any]) -> None:
@@ -257,6 +264,8 @@ def rules_editor(state: AppState) -> None:
 # --------------------------------------------------------------------------
 # Objective, horizon and phases
 def _set_terms(state: AppState, key: str) -> None:
+    if not state.current(key):
+        return
     chosen: list[str] = list(st.session_state.get(key) or [])
     if not chosen:
         state.gen += 1
@@ -272,6 +281,8 @@ def _set_terms(state: AppState, key: str) -> None:
 
 
 def _set_objective(state: AppState, fld: str, key: str, metric: str | None = None) -> None:
+    if not state.current(key):
+        return
     value = st.session_state.get(key)
 
     def change(d: dict[str, Any]) -> None:
@@ -317,6 +328,8 @@ def objective_editor(state: AppState) -> None:
 
 
 def _set_top(state: AppState, fld: str, key: str, phase: str | None = None) -> None:
+    if not state.current(key):
+        return
     value = st.session_state.get(key)
 
     def change(d: dict[str, Any]) -> None:

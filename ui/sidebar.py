@@ -8,8 +8,9 @@ import streamlit as st
 
 from models import ScenarioError, dumps_scenario, list_datasets, load_scenario, loads_scenario
 from models.datasets import SUFFIXES
+from optimizer.studies.glossary import GLOSSARY
 from ui import jobs
-from ui.state import AppState, load, modified, reset
+from ui.state import AppState, load, modified, redo, reset, undo
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 UPLOAD_TYPES = ["yaml", "yml", "json", "toml"]
@@ -59,6 +60,16 @@ def _picked(state: AppState, key: str) -> None:
         state.say("error", str(err))
 
 
+def _undo(state: AppState) -> None:
+    if undo(state):
+        state.say("info", "Undone: the working copy is back to before the last edit.")
+
+
+def _redo(state: AppState) -> None:
+    if redo(state):
+        state.say("info", "Redone.")
+
+
 def _reset(state: AppState) -> None:
     reset(state)
     state.say("info", "Edits discarded: back to the scenario as loaded.")
@@ -79,6 +90,13 @@ def scenario_box(state: AppState) -> None:
     st.caption(f"**{sc.name}**{badge}  \n{len(sc.parties)} parties · "
                f"{len(sc.concessions)} concessions · {len(sc.rules)} rules · "
                f"horizon {sc.horizon} {sc.time_unit}s")
+    cols = st.columns(2)
+    cols[0].button("↶ Undo", key="undo_edit", on_click=_undo, args=(state,),
+                   disabled=not state.past, width="stretch",
+                   help=f"Undo the last edit ({len(state.past)} in the history)")
+    cols[1].button("↷ Redo", key="redo_edit", on_click=_redo, args=(state,),
+                   disabled=not state.future, width="stretch",
+                   help=f"Redo an undone edit ({len(state.future)} undone)")
     cols = st.columns(2)
     cols[0].download_button("Scenario (YAML)", dumps_scenario(sc, "yaml"),
                             f"{state.source.rsplit('.', 1)[0]}-edited.yaml", "application/x-yaml",
@@ -108,7 +126,15 @@ def solve_box(state: AppState) -> None:
               width="stretch", disabled=jobs.running())
 
 
+def help_box() -> None:
+    """The glossary: every term the charts and figures use, in one place."""
+    with st.expander("Help: the terms used here", expanded=False, key="help_panel"):
+        for term, text in GLOSSARY.items():
+            st.markdown(f"**{term}** — {text}")
+
+
 def render(state: AppState) -> None:
     with st.sidebar:
         scenario_box(state)
         solve_box(state)
+        help_box()

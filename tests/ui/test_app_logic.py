@@ -110,7 +110,7 @@ def test_opens_solved_with_gantt_and_exposure(app: AppTest) -> None:
     assert starts(app) == {"a1": 0, "b1": 0, "a2": 2}
     assert result.exposure == {"A": [(0, 4), (2, 0)], "B": [(0, 4), (2, 0), (7, -6)]}
     assert charts(app) == 2  # the Gantt chart and the exposure charts
-    assert {m.label: m.value for m in app.metric}["Makespan"] == "5"
+    assert {m.label: m.value for m in app.metric}["Makespan"] == "5 months (2020-06)"
     assert app.header[0].value == "Tiny two-party roadmap"
 
 
@@ -129,8 +129,8 @@ def test_load_builtin_dataset(app: AppTest) -> None:
     # counts the uncapped UNSC (11). Both are shown, each labelled.
     assert result.metrics is not None and result.metrics.peak_exposure == 11
     shown = {m.label: m.value for m in app.metric}
-    assert shown["Peak exposure (all parties)"] == "11"
-    assert shown["Peak (objective: US, DPRK)"] == "8"
+    assert shown["Peak exposure (all parties)"] == "11 value points"
+    assert shown["Peak (objective: US, DPRK)"] == "8 value points"
     assert "Peak exposure" not in shown
 
 

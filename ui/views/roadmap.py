@@ -6,12 +6,15 @@ import pandas as pd
 import streamlit as st
 
 from models import Result, Scenario
+from models.calendar import label as cal_label
 from models.result import METRIC_NAMES
 from optimizer.model.derived import derive_all
 from optimizer.model.evaluate import placements, term_value
+from optimizer.studies.glossary import GLOSSARY, METRIC_TERMS, metric_unit
 from ui import charts, runs
 from ui.state import AppState
-from ui.views.compare import METRIC_TITLES
+
+METRIC_TITLES = METRIC_TERMS
 
 STATUS_TEXT = {
     "optimal": "Optimal roadmap (every objective stage proven optimal)",
@@ -45,20 +48,26 @@ def metrics_strip(sc: Scenario, result: Result, previous: Result | None) -> None
     objective = objective_peak(sc, result)
     # Content-wide metrics that wrap, so that no label is cut off at 1280 px.
     with st.container(horizontal=True, gap="small", key="metrics_strip"):
+        if objective is not None:
+            parties, peak = objective
+            st.metric(f"Peak (objective: {', '.join(parties)})", f"{peak} value points",
+                      width="content",
+                      help=GLOSSARY["Peak exposure"] + " Here over the parties that the "
+                           "objective's peak-exposure term counts.")
         for name in METRIC_NAMES:
             value = getattr(m, name)
             delta = value - getattr(prev, name) if prev is not None else None
             title = METRIC_TITLES[name]
             if name == "peak_exposure" and objective is not None:
                 title += " (all parties)"
-            st.metric(title, value, delta=delta or None, delta_color="inverse", width="content",
-                      help=None if delta is None else "Change from the previous solve")
-            if name == "peak_exposure" and objective is not None:
-                parties, peak = objective
-                st.metric(f"Peak (objective: {', '.join(parties)})", peak,
-                          width="content",
-                          help="The peak over the parties that the objective's peak-exposure "
-                               "term counts; the all-party figure also counts the others.")
+            unit = metric_unit(sc, name)
+            date = cal_label(sc, value) if name == "makespan" else None
+            shown = f"{value} {unit}" + (f" ({date})" if date else "")
+            help_text = GLOSSARY[METRIC_TITLES[name]]
+            if delta:
+                help_text += " The arrow: change from the previous solve."
+            st.metric(title, shown, delta=delta or None, delta_color="inverse",
+                      width="content", help=help_text)
 
 
 def phased_table(sc: Scenario, result: Result) -> pd.DataFrame:
@@ -79,6 +88,23 @@ def phased_table(sc: Scenario, result: Result) -> pd.DataFrame:
         })
     frame = pd.DataFrame(rows).sort_values(["_k", "_s", "Party"])
     return frame.drop(columns=["_k", "_s"]).reset_index(drop=True)
+
+
+def same_frame(a: Scenario, b: Scenario) -> bool:
+    """Figures compare only in the same time unit between the same principals."""
+    return a.time_unit == b.time_unit and a.principal_ids == b.principal_ids
+
+
+def exchange_table(sc: Scenario, result: Result) -> None:
+    """Per phase, in words: what each principal gives and what it receives."""
+    for phase in charts.gives_and_receives(sc, result):
+        st.markdown(f"**{phase['number']}. {phase['phase']}** — {phase['window']}")
+        cols = st.columns(len(phase["sides"]) or 1)
+        for col, side in zip(cols, phase["sides"], strict=False):
+            with col:
+                gives = "; ".join(side["gives"]) or "nothing"
+                gets = "; ".join(side["receives"]) or "nothing"
+                st.markdown(f"*{side['name']}* gives: {gives}  \nreceives: {gets}")
 
 
 def _save(state: AppState, key: str) -> None:
@@ -132,16 +158,29 @@ def roadmap_tab(state: AppState) -> None:
         if result.conflict is not None:
             st.markdown(result.conflict.message)
         return
-    metrics_strip(sc, result, state.previous)
-    colour = st.radio("Colour by", ["party", "category"], horizontal=True, key="colour_by")
-    gantt = charts.gantt(sc, result, color_by=colour or "party", width=560)
-    st.altair_chart(gantt)
+    previous = state.previous if (state.previous_scenario is not None and same_frame(
+        state.previous_scenario, sc)) else None
+    metrics_strip(sc, result, previous)
+    cols = st.columns(2)
+    with cols[0]:
+        view = st.radio("View", ["Exchange (all sides by time)", "By party"], horizontal=True,
+                        key="gantt_view", help=GLOSSARY["Reciprocal pair"])
+    with cols[1]:
+        colour = st.radio("Colour by", ["party", "category"], horizontal=True, key="colour_by")
+    exchange = (view or "").startswith("Exchange")
+    gantt = charts.gantt(sc, result, color_by=colour or "party", width=1100,
+                         exchange=exchange, title=None if exchange else "Roadmap by party")
+    st.altair_chart(gantt, width="stretch")
     absent = [sc.concession(e.id).label for e in result.schedule if not e.present]
     if absent:
         st.caption("Left out (optional): " + "; ".join(absent))
-    st.markdown("**Exposure per party** — what each side would lose if the others walked "
-                "away; dashed line: the cap, triangle: the worst moment")
-    st.altair_chart(charts.exposure_chart(sc, result, width=380, height=140))
+    with st.expander("What each side gives and receives, phase by phase", expanded=exchange):
+        exchange_table(sc, result)
+    st.altair_chart(charts.exposure_chart(sc, result, width=1100, height=220), width="stretch",
+                    )
+    others = [p for p in sc.party_ids if p not in sc.principal_ids]
+    if others:
+        st.caption("Other parties (not principals): " + ", ".join(others))
     with st.expander("Phased schedule table", expanded=False):
         st.dataframe(phased_table(sc, result), hide_index=True, width="stretch")
     downloads(sc, result, gantt)

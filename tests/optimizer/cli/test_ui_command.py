@@ -55,10 +55,9 @@ def test_ui_serves_without_prompt_and_stops_its_server(tmp_path, sig) -> None:  
         deadline = time.monotonic() + 60
         healthy = False
         while time.monotonic() < deadline and proc.poll() is None:
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(
-                        f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                    healthy = r.status == 200
+            with contextlib.suppress(OSError), urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                healthy = r.status == 200
             if healthy:
                 break
             time.sleep(0.3)
