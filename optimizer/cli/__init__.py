@@ -13,7 +13,7 @@ import sys
 
 import typer
 
-from optimizer.cli import backtest, batch, explain, solve, ui
+from optimizer.cli import backtest, batch, explain, report, solve, ui
 from optimizer.cli.common import EXIT_INTERNAL, EXIT_INTERRUPTED, err
 
 app = typer.Typer(
@@ -25,7 +25,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-for _group in (solve, explain, batch, ui, backtest):
+for _group in (solve, explain, batch, ui, backtest, report):
     _group.register(app)
 
 

@@ -30,7 +30,8 @@ GANTT_COLUMNS = ["id", "lane", "title", "party", "party_name", "category", "star
                  "verified", "milestone", "phase", "value", "cost", "risk", "verification",
                  "starts", "ends", "verified_at", "order"]
 
-Width = int | str   # pixels, or "container" (the app: as wide as the page)
+Width = int | str   # pixels, or "container"
+AnyChart = alt.LayerChart | alt.FacetChart   # what alt.layer(...).properties() gives
 
 
 def when(sc: Scenario, t: int | None) -> str:
@@ -198,7 +199,7 @@ def _party_colour(sc: Scenario, color_by: str) -> alt.Color:
 def gantt(sc: Scenario, result: Result, *, color_by: str = "party",
           domain: tuple[int, int] | None = None, width: Width = 900,
           title: str | None = None, order: list[str] | None = None,
-          labels: bool = True, exchange: bool = True) -> alt.LayerChart:
+          labels: bool = True, exchange: bool = True) -> AnyChart:
     """Every step on one shared time axis, one lane each, full titles.
 
     ``exchange=True`` (the exchange view) orders the lanes by start time across
@@ -339,7 +340,7 @@ EXPOSURE_NOTE = ("Exposure: what a side would lose, in value points, if the othe
 
 def exposure_chart(sc: Scenario, result: Result, *, domain: tuple[int, int] | None = None,
                    width: Width = 900, height: int = 220,
-                   parties: list[str] | None = None) -> alt.LayerChart:
+                   parties: list[str] | None = None) -> AnyChart:
     """The principals' exposure on ONE scale, each cap a labelled line, worst moments marked."""
     who = parties or sc.principal_ids
     window = domain or time_window(sc, result)
