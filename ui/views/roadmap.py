@@ -130,13 +130,39 @@ def save_box(state: AppState) -> None:
 
 def downloads(sc: Scenario, result: Result, chart: object) -> None:
     stem = "".join(ch if ch.isalnum() else "_" for ch in sc.name.lower())[:40] or "roadmap"
-    cols = st.columns(3)
-    cols[0].download_button("Result (JSON)", result.to_json(), f"{stem}.result.json",
+    cols = st.columns(5)
+    cols[0].download_button("Briefing (PDF)", lambda: briefing_pdf(sc, result),  # type: ignore[arg-type]
+                            f"{stem}.briefing.pdf", "application/pdf", width="stretch",
+                            key="dl_brief_pdf", help="Summary, exchange view, exposure, "
+                            "binding rules and sources, for a decision-maker")
+    cols[1].download_button("Briefing (HTML)", lambda: briefing_html(sc, result),  # type: ignore[arg-type]
+                            f"{stem}.briefing.html", "text/html", width="stretch",
+                            key="dl_brief_html")
+    cols[2].download_button("Result (JSON)", result.to_json(), f"{stem}.result.json",
                             "application/json", width="stretch", key="dl_json")
-    cols[1].download_button("Schedule (CSV)", result.to_csv(), f"{stem}.csv", "text/csv",
+    cols[3].download_button("Schedule (CSV)", result.to_csv(), f"{stem}.csv", "text/csv",
                             width="stretch", key="dl_csv")
-    cols[2].download_button("Gantt chart (PNG)", lambda: charts.to_png(chart),  # type: ignore[arg-type]
+    cols[4].download_button("Chart (PNG)", lambda: charts.to_png(chart),  # type: ignore[arg-type]
                             f"{stem}.png", "image/png", width="stretch", key="dl_png")
+
+
+def briefing_html(sc: Scenario, result: Result) -> str:
+    from optimizer.studies.briefing import briefing, render_html
+
+    return render_html(briefing(sc, result))
+
+
+def briefing_pdf(sc: Scenario, result: Result) -> bytes:
+    """The PDF briefing, printed on demand (a second or two of Chromium)."""
+    import tempfile
+    from pathlib import Path
+
+    from optimizer.studies.briefing import html_to_pdf
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "brief.pdf"
+        html_to_pdf(briefing_html(sc, result), out)
+        return out.read_bytes()
 
 
 def roadmap_tab(state: AppState) -> None:
