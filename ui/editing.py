@@ -153,7 +153,8 @@ def concession_table(state: AppState) -> None:
     key = state.key("conc_table")
     col = st.column_config
     st.data_editor(
-        concession_rows(sc), key=key, hide_index=True, num_rows="fixed", width="stretch",
+        state.memo(("rows", id(sc)), lambda: concession_rows(sc), sc), key=key,
+        hide_index=True, num_rows="fixed", width="stretch",
         height=min(38 + 35 * len(sc.concessions), 720),
         column_config={
             "id": col.TextColumn("Id", width="small", required=True),
@@ -493,7 +494,9 @@ def concession_authoring(state: AppState) -> None:
 
 
 def changes_panel(state: AppState) -> None:
-    lines = authoring.diff(state.original, state.working)
+    lines: list[str] = [] if state.working is state.original else state.memo(
+        ("diff", id(state.original), id(state.working)),
+        lambda: authoring.diff(state.original, state.working), state.original, state.working)
     with st.expander(f"Changes from the source ({len(lines)})", expanded=bool(lines),
                      key="changes_panel"):
         if not lines:

@@ -25,6 +25,7 @@ DEFAULT_DATASET = "us_dprk_2018"
 # A server-side override of the scenario the app opens on (tests, demos).
 SCENARIO_ENV = "ROADMAP_UI_SCENARIO"
 DEFAULT_TIME_LIMIT_S = 10.0
+MEMO_LIMIT = 64
 
 
 @dataclass
@@ -49,6 +50,22 @@ class AppState:
     # Undo/redo: earlier and undone working copies (newest last), this dataset only.
     past: list[Scenario] = field(default_factory=list)
     future: list[Scenario] = field(default_factory=list)
+    # Derived views of immutable objects, keyed by what they derive from (see memo()).
+    memos: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+
+    def memo(self, key: tuple[Any, ...], build: Callable[[], Any], *keep: Any) -> Any:
+        """``build()`` once per key: a rerun redraws, it does not recompute.
+
+        Keys hold ids of the scenario and result objects, which the app never
+        mutates (an edit makes a new working copy), plus the view's options;
+        the objects themselves are kept with the entry (``keep``), so an id is
+        never reused by another object while its entry lives.
+        """
+        if key not in self.memos:
+            if len(self.memos) > MEMO_LIMIT:
+                self.memos.clear()
+            self.memos[key] = (keep, build())
+        return self.memos[key][1]
 
     def options(self) -> SolveOptions:
         return SolveOptions(time_limit_s=self.time_limit_s, workers=self.workers, seed=self.seed)
@@ -186,4 +203,8 @@ def edit(state: AppState, change: Callable[[dict[str, Any]], None], *,
 
 
 def modified(state: AppState) -> bool:
-    return state.working != state.original
+    if state.working is state.original:
+        return False
+    return bool(state.memo(("modified", id(state.working), id(state.original)),
+                           lambda: state.working != state.original,
+                           state.working, state.original))

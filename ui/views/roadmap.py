@@ -194,16 +194,18 @@ def roadmap_tab(state: AppState) -> None:
     with cols[1]:
         colour = st.radio("Colour by", ["party", "category"], horizontal=True, key="colour_by")
     exchange = (view or "").startswith("Exchange")
-    gantt = charts.gantt(sc, result, color_by=colour or "party", width=1100,
-                         exchange=exchange, title=None if exchange else "Roadmap by party")
+    gantt = state.memo(("gantt", id(sc), id(result), colour, exchange), lambda: charts.gantt(
+        sc, result, color_by=colour or "party", width=1100, exchange=exchange,
+        title=None if exchange else "Roadmap by party"), sc, result)
     st.altair_chart(gantt, width="stretch")
     absent = [sc.concession(e.id).label for e in result.schedule if not e.present]
     if absent:
         st.caption("Left out (optional): " + "; ".join(absent))
-    with st.expander("What each side gives and receives, phase by phase", expanded=exchange):
+    with st.expander("What each side gives and receives, phase by phase", expanded=False):
         exchange_table(sc, result)
-    st.altair_chart(charts.exposure_chart(sc, result, width=1100, height=220), width="stretch",
-                    )
+    exposure = state.memo(("exposure", id(sc), id(result)), lambda: charts.exposure_chart(
+        sc, result, width=1100, height=220), sc, result)
+    st.altair_chart(exposure, width="stretch")
     others = [p for p in sc.party_ids if p not in sc.principal_ids]
     if others:
         st.caption("Other parties (not principals): " + ", ".join(others))
