@@ -348,7 +348,7 @@ def test_saved_runs_survive_a_restart_and_can_be_renamed_and_deleted(
     assert list(listed["Status"]) == ["optimal", "optimal"]
     assert list(listed["Makespan"]) == [5, 3]
     assert list(listed["Peak exposure"]) == [4, 4]
-    assert list(frame_with(again, "Run", "Δ makespan")["Δ makespan"]) == [0, -2]
+    assert list(frame_with(again, "Run", "Δ makespan")["Δ makespan"]) == ["0", "-2"]
     with RunStore(store_path) as store:
         ids = {r["label"]: r["run_id"] for r in store.list_runs()}
     # Manage the newest run: rename it, then delete it.
@@ -545,8 +545,8 @@ def test_download_scenario_yaml_is_the_edited_copy(app: AppTest) -> None:
     cap = again.rules[2]
     assert isinstance(cap, Exposure) and cap.max == 6
     labels = [getattr(b, "label", "") for b in app.get("download_button")]
-    assert sorted(labels) == ["Gantt chart (PNG)", "Result (JSON)", "Scenario (YAML)",
-                              "Schedule (CSV)"]
+    assert sorted(labels) == ["Briefing (HTML)", "Briefing (PDF)", "Chart (PNG)",
+                              "Result (JSON)", "Scenario (YAML)", "Schedule (CSV)"]
 
 
 # --------------------------------------------------------------------------
