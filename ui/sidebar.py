@@ -98,9 +98,10 @@ def scenario_box(state: AppState) -> None:
                    disabled=not state.future, width="stretch",
                    help=f"Redo an undone edit ({len(state.future)} undone)")
     cols = st.columns(2)
-    cols[0].download_button("Scenario (YAML)", lambda: dumps_scenario(sc, "yaml"),  # type: ignore[arg-type]
+    cols[0].download_button("⬇ YAML", lambda: dumps_scenario(sc, "yaml"),  # type: ignore[arg-type]
                             f"{state.source.rsplit('.', 1)[0]}-edited.yaml", "application/x-yaml",
-                            key="dl_yaml", width="stretch")
+                            key="dl_yaml", width="stretch",
+                            help="Download the working copy of the scenario as YAML")
     cols[1].button("Reset edits", key="reset_edits", on_click=_reset, args=(state,),
                    disabled=not modified(state), width="stretch")
 

@@ -546,7 +546,7 @@ def test_download_scenario_yaml_is_the_edited_copy(app: AppTest) -> None:
     assert isinstance(cap, Exposure) and cap.max == 6
     labels = [getattr(b, "label", "") for b in app.get("download_button")]
     assert sorted(labels) == ["Briefing (HTML)", "Briefing (PDF)", "Chart (PNG)",
-                              "Result (JSON)", "Scenario (YAML)", "Schedule (CSV)"]
+                              "Result (JSON)", "Schedule (CSV)", "⬇ YAML"]
 
 
 # --------------------------------------------------------------------------

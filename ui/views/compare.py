@@ -74,7 +74,8 @@ def metrics_frame(cmp: Comparison, loaded: dict[str, tuple[Scenario, Result]] | 
         for metric in METRIC_NAMES:
             msc = loaded[name][0] if loaded is not None else None
             unit = {"makespan": f"{msc.time_unit}s" if msc else "time",
-                    "weighted_completion": "priority × time"}.get(metric, "points")
+                    "weighted_completion": "priority × time" if deltas or msc is None else
+                    f"priority × {msc.time_unit}s"}.get(metric, "points")
             title = METRIC_TITLES[metric]
             if metric == "peak_exposure":
                 title = "Peak exposure, all parties"
