@@ -239,7 +239,8 @@ def _rule_widgets(state: AppState, rule: Any) -> None:
         label = rule.text or rule.id
         st.toggle(label, value=rule.enabled, key=key, on_change=_set_rule,
                   args=(state, rule.id, "enabled", key),
-                  help=f"`{rule.id}` — {rule_summary(state.working, rule)}")
+                  help=f"{rule.text or rule.id}  \n`{rule.id}` — "
+                       f"{rule_summary(state.working, rule)}")
     for col, (fld, title) in zip(cols[1:], params, strict=True):
         with col:
             key = state.key(f"rule_{fld}.{rule.id}")
@@ -360,7 +361,8 @@ def objective_editor(state: AppState) -> None:
              help="Lexicographic: optimise the first term, then the next without losing the "
                   "first. Weighted: minimise the weighted sum.")
     key = state.key("obj_terms")
-    st.multiselect("Terms in priority order (first = most important)", list(METRIC_NAMES),
+    st.multiselect("Terms used (add or remove here; order them with ↑/↓ below)",
+                   list(METRIC_NAMES),
                    default=[t.metric for t in obj.terms], key=key,
                    format_func=lambda m: METRIC_LABELS.get(m, m),
                    on_change=_set_terms, args=(state, key))

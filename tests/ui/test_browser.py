@@ -330,6 +330,7 @@ def _author_flow(page: Any, server: str, expect: Any) -> None:
     expect(panel.get_by_text("different units (days and months)")).to_be_visible()
     expect(panel.locator('[data-testid="stVegaLiteChart"]').first).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "compare-datasets.png"), full_page=True)
+    page.screenshot(path=str(DOCS / "screenshot-compare.png"))
 
 
 def test_server_log_has_no_traceback(server: str) -> None:
