@@ -142,14 +142,37 @@ def measure(url: str, out: dict[str, list[float]]) -> dict[str, list[float]]:
         out["first page"].append(timed(lambda: page.goto(url), lambda: (
             expect(page.get_by_role("heading", name=SEED)).to_be_visible(timeout=LONG),
             drawn(page, expect))))
-        for _ in range(REPEATS):
-            switch_away(page, expect)
-            roadmap_tab(page, expect)
-            drawn(page, expect)
-            out["dataset switch"].append(timed(lambda: pick_dataset(page, "us_dprk_2018"), lambda: (
-                expect(page.get_by_role("heading", name=SEED)).to_be_visible(timeout=LONG),
-                drawn(page, expect))))
-        for k in range(REPEATS):
+        try:
+            _actions(page, expect, out)
+        except Exception:
+            page.screenshot(path=FAILURE_PNG)
+            raise
+        browser.close()
+    return out
+
+
+FAILURE_PNG = "/tmp/ui_latency_failure.png"
+ONLY = os.environ.get("UI_LATENCY_ONLY", "")
+
+
+def want(name: str) -> bool:
+    """UI_LATENCY_ONLY='re-solve,save' measures only those actions."""
+    return not ONLY or name in ONLY.split(",")
+
+
+def _actions(page: Any, expect: Any, out: dict[str, list[float]]) -> None:
+    def seed_drawn() -> None:
+        expect(page.get_by_role("heading", name=SEED)).to_be_visible(timeout=LONG)
+        drawn(page, expect)
+
+    for _ in range(REPEATS if want("dataset switch") else 0):
+        switch_away(page, expect)
+        roadmap_tab(page, expect)
+        drawn(page, expect)
+        out["dataset switch"].append(timed(lambda: pick_dataset(page, "us_dprk_2018"),
+                                           seed_drawn))
+    if True:
+        for k in range(REPEATS if want("re-solve") else 0):
             set_cap(page, "us_exposure_cap", 9 + k, expect)
 
             def then() -> None:
@@ -158,7 +181,7 @@ def measure(url: str, out: dict[str, list[float]]) -> dict[str, list[float]]:
 
             out["re-solve"].append(timed(lambda: solve_click(page), then))
         roadmap_tab(page, expect)
-        for k in range(REPEATS):
+        for k in range(REPEATS if want("save") else 0):
             box = page.get_by_label("Save this roadmap for comparison as", exact=True)
             box.fill(f"bench {k}")
             box.press("Enter")
@@ -167,7 +190,7 @@ def measure(url: str, out: dict[str, list[float]]) -> dict[str, list[float]]:
                 lambda: page.get_by_role("button", name="Save run").click(),
                 lambda k=k: (expect(page.get_by_text(f"Saved run 'bench {k}'")).to_be_visible(),
                              idle(page, expect))))
-        for _ in range(REPEATS):
+        for _ in range(REPEATS if want("apply a correction") else 0):
             reset = page.get_by_role("button", name="Reset edits")
             if reset.is_enabled():
                 reset.click()
@@ -188,8 +211,6 @@ def measure(url: str, out: dict[str, list[float]]) -> dict[str, list[float]]:
                 drawn(page, expect)
 
             out["apply a correction"].append(timed(lambda apply=apply: apply.click(), applied))
-        browser.close()
-    return out
 
 
 def table(label: str, results: dict[str, list[float]]) -> str:
