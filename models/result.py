@@ -272,3 +272,21 @@ class Result(_Model):
 
     def to_csv(self) -> str:
         return str(self.to_frame().to_csv(index=False))
+
+    # -- notebooks (models/notebook.py; Altair loads only when called) ----------
+    def _repr_html_(self) -> str:
+        from models.notebook import result_html
+
+        return result_html(self)
+
+    def gantt(self, scenario: Any = None) -> Any:
+        """An Altair Gantt chart of the schedule (titles and units from ``scenario``)."""
+        from models.notebook import gantt_chart
+
+        return gantt_chart(self, scenario)
+
+    def ledger_chart(self, scenario: Any = None) -> Any:
+        """An Altair chart of each party's exposure over time, on one scale."""
+        from models.notebook import ledger_chart
+
+        return ledger_chart(self, scenario)

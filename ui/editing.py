@@ -14,6 +14,7 @@ import streamlit as st
 
 from models import Scenario
 from models.result import METRIC_NAMES
+from ui import authoring
 from ui.state import AppState, edit
 
 REVERSIBILITY = ["reversible", "costly", "irreversible"]
@@ -124,9 +125,12 @@ def apply_row_edit(data: dict[str, Any], index: int, changes: dict[str, Any]) ->
             c["optional"] = bool(raw)
         elif col == "phases":
             c["phases"] = (list(raw) or None) if raw is not None else None
-        elif col in ("category", "reversibility", "verification"):
+        elif col in ("category", "reversibility", "verification", "party"):
             c[col] = raw
-        # id, party and title are read-only in the table.
+        elif col == "title":
+            c["title"] = str(raw or "").strip() or None
+        elif col == "id":
+            authoring.rename_concession(data, label, str(raw or "").strip())
 
 
 def apply_table_edits(data: dict[str, Any], edits: dict[str, Any]) -> None:
@@ -135,6 +139,8 @@ def apply_table_edits(data: dict[str, Any], edits: dict[str, Any]) -> None:
 
 
 def _table_changed(state: AppState, key: str) -> None:
+    if not state.current(key):
+        return
     edits = st.session_state.get(key) or {}
     edit(state, lambda d: apply_table_edits(d, edits), bump=True)
 
@@ -147,13 +153,14 @@ def concession_table(state: AppState) -> None:
     key = state.key("conc_table")
     col = st.column_config
     st.data_editor(
-        concession_rows(sc), key=key, hide_index=True, num_rows="fixed", width="stretch",
-        height=min(38 + 35 * len(sc.concessions), 420),
-        disabled=["id", "party", "title"],
+        state.memo(("rows", id(sc)), lambda: concession_rows(sc), sc), key=key,
+        hide_index=True, num_rows="fixed", width="stretch",
+        height=min(38 + 35 * len(sc.concessions), 720),
         column_config={
-            "id": col.TextColumn("Id", width="small"),
-            "party": col.TextColumn("Party", width="small"),
-            "title": col.TextColumn("Title", width="medium"),
+            "id": col.TextColumn("Id", width="small", required=True),
+            "party": col.SelectboxColumn("Party", options=sc.party_ids, width="small",
+                                         required=True),
+            "title": col.TextColumn("Title", width="large"),
             "category": col.TextColumn("Category", width="small"),
             "dur_min": col.NumberColumn("Dur. min", min_value=0, step=1, format="%d"),
             "dur_max": col.NumberColumn("Dur. max", min_value=0, step=1, format="%d"),
@@ -181,10 +188,15 @@ def concession_table(state: AppState) -> None:
 # --------------------------------------------------------------------------
 # Rules
 def _rule_index(data: dict[str, Any], rid: str) -> dict[str, Any]:
-    return next(r for r in data["rules"] if r["id"] == rid)
+    found = next((r for r in data["rules"] if r["id"] == rid), None)
+    if found is None:
+        raise KeyError(f"no rule '{rid}' in the working copy")
+    return found
 
 
 def _set_rule(state: AppState, rid: str, fld: str, key: str) -> None:
+    if not state.current(key) or all(r.id != rid for r in state.working.rules):
+        return   # a widget of an earlier working copy (e.g. before a dataset switch)
     value = st.session_state.get(key)
 
     def change(d: dict[str, Any]) -> None:
@@ -227,7 +239,8 @@ def _rule_widgets(state: AppState, rule: Any) -> None:
         label = rule.text or rule.id
         st.toggle(label, value=rule.enabled, key=key, on_change=_set_rule,
                   args=(state, rule.id, "enabled", key),
-                  help=f"`{rule.id}` — {rule_summary(state.working, rule)}")
+                  help=f"{rule.text or rule.id}  \n`{rule.id}` — "
+                       f"{rule_summary(state.working, rule)}")
     for col, (fld, title) in zip(cols[1:], params, strict=True):
         with col:
             key = state.key(f"rule_{fld}.{rule.id}")
@@ -238,8 +251,53 @@ def _rule_widgets(state: AppState, rule: Any) -> None:
                             disabled=not rule.enabled, placeholder="none")
 
 
+def _edit_with(state: AppState, change: Any, done: str) -> None:
+    if edit(state, change, bump=True) is None:
+        state.say("success", done)
+
+
+def _add_rule(state: AppState, key: str) -> None:
+    text = st.session_state.get(key) or ""
+    out: list[str] = []
+    _edit_with(state, lambda d: out.append(authoring.add_rule(d, text)), "Rule added.")
+
+
+def _rule_action(state: AppState, action: str, key: str) -> None:
+    rid = st.session_state.get(key)
+    if not rid or not state.current(key):
+        return
+    if action == "duplicate":
+        _edit_with(state, lambda d: authoring.duplicate_rule(d, rid), f"Rule '{rid}' duplicated.")
+    else:
+        _edit_with(state, lambda d: authoring.delete_rule(d, rid), f"Rule '{rid}' deleted.")
+
+
+def rule_authoring(state: AppState) -> None:
+    """Add a rule of any kind (as YAML, checked by the same models), duplicate or delete one."""
+    sc = state.working
+    with st.expander("Add, duplicate or delete a rule", expanded=False, key="rule_authoring"):
+        kind = st.selectbox("Kind of the new rule", list(KIND_LABELS),
+                            format_func=lambda k: KIND_LABELS[k], key=state.key("new_rule_kind"))
+        key = state.key(f"new_rule_yaml.{kind}")
+        st.text_area("The new rule (YAML; concessions by id)",
+                     authoring.rule_template(kind or "exposure", sc), key=key, height=150)
+        st.button("Add rule", key=state.key("add_rule"), on_click=_add_rule, args=(state, key))
+        if sc.rules:
+            cols = st.columns([4, 1, 1], vertical_alignment="bottom")
+            pick = state.key("pick_rule")
+            with cols[0]:
+                st.selectbox("Rule", [r.id for r in sc.rules], key=pick,
+                             format_func=lambda rid: next(
+                                 (r.text or r.id for r in sc.rules if r.id == rid), rid))
+            cols[1].button("Duplicate", key=state.key("dup_rule"), on_click=_rule_action,
+                           args=(state, "duplicate", pick), width="stretch")
+            cols[2].button("Delete", key=state.key("del_rule"), on_click=_rule_action,
+                           args=(state, "delete", pick), width="stretch")
+
+
 def rules_editor(state: AppState) -> None:
     sc = state.working
+    rule_authoring(state)
     if not sc.rules:
         st.info("This scenario has no rules.")
         return
@@ -257,6 +315,8 @@ def rules_editor(state: AppState) -> None:
 # --------------------------------------------------------------------------
 # Objective, horizon and phases
 def _set_terms(state: AppState, key: str) -> None:
+    if not state.current(key):
+        return
     chosen: list[str] = list(st.session_state.get(key) or [])
     if not chosen:
         state.gen += 1
@@ -272,6 +332,8 @@ def _set_terms(state: AppState, key: str) -> None:
 
 
 def _set_objective(state: AppState, fld: str, key: str, metric: str | None = None) -> None:
+    if not state.current(key):
+        return
     value = st.session_state.get(key)
 
     def change(d: dict[str, Any]) -> None:
@@ -287,6 +349,10 @@ def _set_objective(state: AppState, fld: str, key: str, metric: str | None = Non
     edit(state, change)
 
 
+def _move_term(state: AppState, metric: str, step: int) -> None:
+    edit(state, lambda d: authoring.move_term(d, metric, step), bump=True)
+
+
 def objective_editor(state: AppState) -> None:
     obj = state.working.objective
     key = state.key("obj_mode")
@@ -295,11 +361,20 @@ def objective_editor(state: AppState) -> None:
              help="Lexicographic: optimise the first term, then the next without losing the "
                   "first. Weighted: minimise the weighted sum.")
     key = state.key("obj_terms")
-    st.multiselect("Terms in priority order (first = most important)", list(METRIC_NAMES),
+    st.multiselect("Terms used (add or remove here; order them with ↑/↓ below)",
+                   list(METRIC_NAMES),
                    default=[t.metric for t in obj.terms], key=key,
                    format_func=lambda m: METRIC_LABELS.get(m, m),
                    on_change=_set_terms, args=(state, key))
-    for term in obj.terms:
+    for k, term in enumerate(obj.terms):
+        move = st.columns([5, 1, 1], vertical_alignment="center")
+        move[0].markdown(f"{k + 1}. {METRIC_LABELS.get(term.metric, term.metric)}")
+        move[1].button("↑", key=state.key(f"term_up.{term.metric}"), disabled=k == 0,
+                       on_click=_move_term, args=(state, term.metric, -1),
+                       help="More important")
+        move[2].button("↓", key=state.key(f"term_down.{term.metric}"),
+                       disabled=k == len(obj.terms) - 1, on_click=_move_term,
+                       args=(state, term.metric, +1), help="Less important")
         cols = st.columns([1, 2])
         if obj.mode == "weighted":
             with cols[0]:
@@ -317,6 +392,8 @@ def objective_editor(state: AppState) -> None:
 
 
 def _set_top(state: AppState, fld: str, key: str, phase: str | None = None) -> None:
+    if not state.current(key):
+        return
     value = st.session_state.get(key)
 
     def change(d: dict[str, Any]) -> None:
@@ -353,7 +430,85 @@ def timing_editor(state: AppState) -> None:
                             args=(state, "max_length", key, ph.id))
 
 
+def _add_concession(state: AppState, prefix: str) -> None:
+    get = st.session_state.get
+    try:
+        fields = {
+            "id": (get(f"{prefix}.id") or "").strip(), "party": get(f"{prefix}.party"),
+            "title": (get(f"{prefix}.title") or "").strip(),
+            "duration": _whole(get(f"{prefix}.duration"), "duration"),
+            "value": parse_value(str(get(f"{prefix}.value") or "0")),
+            "reversibility": get(f"{prefix}.reversibility"),
+            "verification": get(f"{prefix}.verification"),
+        }
+    except ValueError as err:
+        state.say("error", f"Concession not added — {err}")
+        return
+    _edit_with(state, lambda d: authoring.add_concession(d, fields),
+               f"Concession '{fields['title'] or fields['id'] or 'new'}' added.")
+
+
+def _concession_action(state: AppState, action: str, key: str) -> None:
+    cid = st.session_state.get(key)
+    if not cid or not state.current(key):
+        return
+    if action == "duplicate":
+        _edit_with(state, lambda d: authoring.duplicate_concession(d, cid),
+                   f"Concession '{cid}' duplicated.")
+        return
+    dropped: list[str] = []
+    done = f"Concession '{cid}' deleted."
+    if edit(state, lambda d: dropped.extend(authoring.delete_concession(d, cid)),
+            bump=True) is None:
+        state.say("success", done + (f" Rules that named it, removed too: "
+                                     f"{', '.join(dropped)}." if dropped else ""))
+
+
+def concession_authoring(state: AppState) -> None:
+    sc = state.working
+    with st.expander("Add, duplicate or delete a concession", expanded=False,
+                     key="concession_authoring"):
+        with st.form(key=state.key("new_concession"), border=False):
+            prefix = state.key("nc")
+            cols = st.columns([1, 1, 3])
+            cols[0].text_input("Id (empty: a fresh one)", key=f"{prefix}.id")
+            cols[1].selectbox("Party (gives it)", sc.party_ids, key=f"{prefix}.party")
+            cols[2].text_input("Title", key=f"{prefix}.title")
+            more = st.columns(4)
+            more[0].number_input(f"Duration ({sc.time_unit}s)", min_value=0, value=1, step=1,
+                                 key=f"{prefix}.duration")
+            more[1].text_input("Value (8, or US=8, ROK=2)", value="1", key=f"{prefix}.value")
+            more[2].selectbox("Reversibility", REVERSIBILITY, index=1,
+                              key=f"{prefix}.reversibility")
+            more[3].selectbox("Verification", METHODS, index=1, key=f"{prefix}.verification")
+            st.form_submit_button("Add concession", on_click=_add_concession,
+                                  args=(state, prefix))
+        if sc.concessions:
+            cols = st.columns([4, 1, 1], vertical_alignment="bottom")
+            pick = state.key("pick_concession")
+            with cols[0]:
+                st.selectbox("Concession", [c.id for c in sc.concessions], key=pick,
+                             format_func=lambda cid: f"{sc.concession(cid).label} ({cid})")
+            cols[1].button("Duplicate", key=state.key("dup_conc"), on_click=_concession_action,
+                           args=(state, "duplicate", pick), width="stretch")
+            cols[2].button("Delete", key=state.key("del_conc"), on_click=_concession_action,
+                           args=(state, "delete", pick), width="stretch")
+
+
+def changes_panel(state: AppState) -> None:
+    lines: list[str] = [] if state.working is state.original else state.memo(
+        ("diff", id(state.original), id(state.working)),
+        lambda: authoring.diff(state.original, state.working), state.original, state.working)
+    with st.expander(f"Changes from the source ({len(lines)})", expanded=bool(lines),
+                     key="changes_panel"):
+        if not lines:
+            st.caption("The working copy is the scenario as loaded.")
+        for line in lines:
+            st.markdown(f"- {line}")
+
+
 def edit_tab(state: AppState) -> None:
+    changes_panel(state)
     left, right = st.columns([3, 2], gap="large")
     with left:
         st.subheader("Rules")
@@ -364,4 +519,5 @@ def edit_tab(state: AppState) -> None:
         st.subheader("Horizon and phases")
         timing_editor(state)
     st.subheader("Concessions")
+    concession_authoring(state)
     concession_table(state)

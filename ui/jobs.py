@@ -55,7 +55,7 @@ def running() -> bool:
 def _show(state: AppState, scenario: Scenario, key: str, result: Result,
           options: SolveOptions) -> None:
     if state.result is not None and state.result_key != key:
-        state.previous = state.result
+        state.previous, state.previous_scenario = state.result, state.result_scenario
     state.result, state.result_scenario, state.result_key = result, scenario, key
     state.result_options = options
 

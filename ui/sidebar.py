@@ -8,8 +8,9 @@ import streamlit as st
 
 from models import ScenarioError, dumps_scenario, list_datasets, load_scenario, loads_scenario
 from models.datasets import SUFFIXES
+from optimizer.studies.glossary import GLOSSARY
 from ui import jobs
-from ui.state import AppState, load, modified, reset
+from ui.state import AppState, load, modified, redo, reset, undo
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 UPLOAD_TYPES = ["yaml", "yml", "json", "toml"]
@@ -59,6 +60,16 @@ def _picked(state: AppState, key: str) -> None:
         state.say("error", str(err))
 
 
+def _undo(state: AppState) -> None:
+    if undo(state):
+        state.say("info", "Undone: the working copy is back to before the last edit.")
+
+
+def _redo(state: AppState) -> None:
+    if redo(state):
+        state.say("info", "Redone.")
+
+
 def _reset(state: AppState) -> None:
     reset(state)
     state.say("info", "Edits discarded: back to the scenario as loaded.")
@@ -80,9 +91,17 @@ def scenario_box(state: AppState) -> None:
                f"{len(sc.concessions)} concessions · {len(sc.rules)} rules · "
                f"horizon {sc.horizon} {sc.time_unit}s")
     cols = st.columns(2)
-    cols[0].download_button("Scenario (YAML)", dumps_scenario(sc, "yaml"),
+    cols[0].button("↶ Undo", key="undo_edit", on_click=_undo, args=(state,),
+                   disabled=not state.past, width="stretch",
+                   help=f"Undo the last edit ({len(state.past)} in the history)")
+    cols[1].button("↷ Redo", key="redo_edit", on_click=_redo, args=(state,),
+                   disabled=not state.future, width="stretch",
+                   help=f"Redo an undone edit ({len(state.future)} undone)")
+    cols = st.columns(2)
+    cols[0].download_button("⬇ YAML", lambda: dumps_scenario(sc, "yaml"),  # type: ignore[arg-type]
                             f"{state.source.rsplit('.', 1)[0]}-edited.yaml", "application/x-yaml",
-                            key="dl_yaml", width="stretch")
+                            key="dl_yaml", width="stretch",
+                            help="Download the working copy of the scenario as YAML")
     cols[1].button("Reset edits", key="reset_edits", on_click=_reset, args=(state,),
                    disabled=not modified(state), width="stretch")
 
@@ -108,7 +127,15 @@ def solve_box(state: AppState) -> None:
               width="stretch", disabled=jobs.running())
 
 
+def help_box() -> None:
+    """The glossary: every term the charts and figures use, in one place."""
+    with st.expander("Help: the terms used here", expanded=False, key="help_panel"):
+        for term, text in GLOSSARY.items():
+            st.markdown(f"**{term}** — {text}")
+
+
 def render(state: AppState) -> None:
     with st.sidebar:
         scenario_box(state)
         solve_box(state)
+        help_box()

@@ -25,6 +25,7 @@ DEFAULT_DATASET = "us_dprk_2018"
 # A server-side override of the scenario the app opens on (tests, demos).
 SCENARIO_ENV = "ROADMAP_UI_SCENARIO"
 DEFAULT_TIME_LIMIT_S = 10.0
+MEMO_LIMIT = 64
 
 
 @dataclass
@@ -41,10 +42,30 @@ class AppState:
     result_key: str | None = None
     result_options: SolveOptions | None = None
     previous: Result | None = None
+    previous_scenario: Scenario | None = None
     cache: dict[str, Result] = field(default_factory=dict)
     flash: list[tuple[str, str]] = field(default_factory=list)
     analysis: dict[str, Any] = field(default_factory=dict)   # binding reports by result key
     auto_solve: bool = True
+    # Undo/redo: earlier and undone working copies (newest last), this dataset only.
+    past: list[Scenario] = field(default_factory=list)
+    future: list[Scenario] = field(default_factory=list)
+    # Derived views of immutable objects, keyed by what they derive from (see memo()).
+    memos: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+
+    def memo(self, key: tuple[Any, ...], build: Callable[[], Any], *keep: Any) -> Any:
+        """``build()`` once per key: a rerun redraws, it does not recompute.
+
+        Keys hold ids of the scenario and result objects, which the app never
+        mutates (an edit makes a new working copy), plus the view's options;
+        the objects themselves are kept with the entry (``keep``), so an id is
+        never reused by another object while its entry lives.
+        """
+        if key not in self.memos:
+            if len(self.memos) > MEMO_LIMIT:
+                self.memos.clear()
+            self.memos[key] = (keep, build())
+        return self.memos[key][1]
 
     def options(self) -> SolveOptions:
         return SolveOptions(time_limit_s=self.time_limit_s, workers=self.workers, seed=self.seed)
@@ -52,6 +73,15 @@ class AppState:
     def key(self, name: str) -> str:
         """A widget key tied to the current generation of the working copy."""
         return f"g{self.gen}.{name}"
+
+    def current(self, key: str) -> bool:
+        """True when a widget key belongs to the working copy's generation.
+
+        A callback of a widget drawn for an earlier working copy (another
+        dataset, an undone edit) must not write into this one: its rule or
+        concession may not exist here at all.
+        """
+        return key.startswith(f"g{self.gen}.")
 
     def say(self, level: str, message: str) -> None:
         """Queue a message shown once at the top of the next run."""
@@ -102,10 +132,47 @@ def load(state: AppState, scenario: Scenario, source: str) -> None:
     state.source = source
     state.gen += 1
     state.auto_solve = True
+    # The old roadmap must not stay on screen under the new scenario's title:
+    # the new one comes from the cache at once, or is solved.
+    state.result = state.result_scenario = state.result_key = None
+    state.previous = state.previous_scenario = None
+    state.past.clear()
+    state.future.clear()
+
+
+HISTORY_LIMIT = 200
+
+
+def commit(state: AppState, updated: Scenario) -> None:
+    """Make ``updated`` the working copy, remembering the old one for Undo."""
+    if updated == state.working:
+        return
+    state.past.append(state.working)
+    del state.past[:-HISTORY_LIMIT]
+    state.future.clear()
+    state.working = updated
+
+
+def undo(state: AppState) -> bool:
+    if not state.past:
+        return False
+    state.future.append(state.working)
+    state.working = state.past.pop()
+    state.gen += 1
+    return True
+
+
+def redo(state: AppState) -> bool:
+    if not state.future:
+        return False
+    state.past.append(state.working)
+    state.working = state.future.pop()
+    state.gen += 1
+    return True
 
 
 def reset(state: AppState) -> None:
-    state.working = state.original
+    commit(state, state.original)   # undoable, like any edit
     state.gen += 1
 
 
@@ -129,11 +196,15 @@ def edit(state: AppState, change: Callable[[dict[str, Any]], None], *,
         state.gen += 1
         state.say("error", f"Edit not applied — {err}")
         return str(err)
-    state.working = updated
+    commit(state, updated)
     if bump:
         state.gen += 1
     return None
 
 
 def modified(state: AppState) -> bool:
-    return state.working != state.original
+    if state.working is state.original:
+        return False
+    return bool(state.memo(("modified", id(state.working), id(state.original)),
+                           lambda: state.working != state.original,
+                           state.working, state.original))

@@ -13,7 +13,7 @@ import sys
 
 import typer
 
-from optimizer.cli import backtest, batch, explain, replan, solve, stress, ui
+from optimizer.cli import backtest, batch, explain, replan, report, solve, stress, ui
 from optimizer.cli.common import EXIT_INTERNAL, EXIT_INTERRUPTED, err
 
 app = typer.Typer(
@@ -25,7 +25,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-for _group in (solve, explain, batch, ui, backtest, replan, stress):
+for _group in (solve, explain, batch, ui, backtest, replan, stress, report):
     _group.register(app)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +28,8 @@ def streamlit_command(port: int, host: str, headless: bool) -> list[str]:
         "--server.port", str(port),
         "--server.address", host,
         "--server.headless", "true" if headless else "false",
+        # Never stop at Streamlit's first-run "Email:" question (a script has no one to answer).
+        "--server.showEmailPrompt", "false",
         "--server.maxUploadSize", "2",
         "--browser.gatherUsageStats", "false",
         "--client.toolbarMode", "minimal",
@@ -44,8 +47,42 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Start the Streamlit app: pick, tune, solve, explain and compare roadmaps."""
         typer.echo(f"Roadmap Optimizer UI on http://{host}:{port}  (Ctrl-C to stop)", err=True)
-        try:
-            code = subprocess.call(streamlit_command(port, host, headless))
-        except KeyboardInterrupt:
-            code = 130
-        raise typer.Exit(code)
+        raise typer.Exit(serve(streamlit_command(port, host, headless)))
+
+
+def serve(command: list[str]) -> int:
+    """Run the server as a child and pass Ctrl-C and SIGTERM on to it.
+
+    The child's stdin is closed (nothing may prompt), and on SIGINT/SIGTERM the
+    child is asked to stop, then killed after a grace period, so no server is
+    left serving when ``roadmap ui`` ends.
+    """
+    child = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+    stopping: list[int] = []
+
+    def forward(signum: int, _frame: object) -> None:
+        stopping.append(signum)
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+
+    old = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
+    grace = 0.0
+    try:
+        while True:
+            try:
+                code = child.wait(timeout=0.5)
+                break
+            except subprocess.TimeoutExpired:
+                if stopping:
+                    grace += 0.5
+                    if grace >= 10:
+                        child.kill()
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    if stopping:
+        return 130 if stopping[0] == signal.SIGINT else 143
+    return code

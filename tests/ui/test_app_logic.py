@@ -110,7 +110,7 @@ def test_opens_solved_with_gantt_and_exposure(app: AppTest) -> None:
     assert starts(app) == {"a1": 0, "b1": 0, "a2": 2}
     assert result.exposure == {"A": [(0, 4), (2, 0)], "B": [(0, 4), (2, 0), (7, -6)]}
     assert charts(app) == 2  # the Gantt chart and the exposure charts
-    assert {m.label: m.value for m in app.metric}["Makespan"] == "5"
+    assert {m.label: m.value for m in app.metric}["Makespan"] == "5 months (2020-06)"
     assert app.header[0].value == "Tiny two-party roadmap"
 
 
@@ -129,10 +129,10 @@ def test_load_builtin_dataset(app: AppTest) -> None:
     # uncapped UNSC's own peak is in the ledger.
     assert result.metrics is not None and result.metrics.peak_exposure == 49
     shown = {m.label: m.value for m in app.metric}
-    # The app's labels predate SPEC §5.1: its "all parties" figure is the metric, now
-    # over the principals like the objective's, so both show 49.
-    assert shown["Peak exposure (all parties)"] == "49"
-    assert shown["Peak (objective: US, DPRK)"] == "49"
+    # SPEC §5.1: the reported peak covers the principals, as the objective's does, so
+    # one figure is shown, labelled with them; the UNSC's own peak is in the ledger.
+    assert shown["Peak exposure (US, DPRK)"] == "49 value points"
+    assert not any(label.startswith("Peak (objective") for label in shown)
     assert "Peak exposure" not in shown
 
 
@@ -316,17 +316,22 @@ def test_save_two_runs_and_compare(app: AppTest, store_path: Path) -> None:
     # Baseline: makespan 5, weighted completion 2+2+5 = 9, peak 4. Without the
     # precedence a2 runs [0, 3]: makespan 3, weighted completion 2+2+3 = 7, peak 4.
     assert list(metrics["Run"]) == ["Baseline", "Run 2"]
-    assert list(metrics["Makespan"]) == [5, 3]
-    assert list(metrics["Weighted completion"]) == [9, 7]
-    assert list(metrics["Δ makespan"]) == [0, -2]
-    assert list(metrics["Δ weighted completion"]) == [0, -2]
-    assert list(metrics["Δ peak exposure"]) == [0, 0]
-    assert list(metrics["Δ excluded value"]) == [0, 0]
+    # The principals' own peaks come first (A: 4, B: 4), then the metrics with units.
+    assert [c for c in metrics.columns][2:4] == ["Peak exposure of A (points)",
+                                                 "Peak exposure of B (points)"]
+    assert list(metrics["Peak exposure of A (points)"]) == ["4", "4"]
+    assert list(metrics["Makespan (months)"]) == ["5", "3"]
+    assert list(metrics["Weighted completion (priority × time)"]) == ["9", "7"]
+    assert list(metrics["Δ makespan"]) == ["0", "-2"]
+    assert list(metrics["Δ weighted completion"]) == ["0", "-2"]
+    assert list(metrics["Δ peak exposure"]) == ["0", "0"]
+    assert list(metrics["Δ excluded value"]) == ["0", "0"]
     moved = frame_with(app, "Compared", "Start shift")
     assert moved.astype(object).where(moved.notna(), None).to_dict("records") == [{
         "Compared": "Run 2 vs Baseline", "Concession": "Alpha dismantles", "Party": "A",
-        "Change": "starts earlier", "Baseline start": 2, "Start": 0, "Start shift": -2,
-        "End shift": -2, "Baseline phase": "Whole roadmap", "Phase": "Whole roadmap"}]
+        "Change": "starts earlier", "Baseline start": "month 2 (2020-03)",
+        "Start": "month 0 (2020-01)", "Start shift": "-2 months",
+        "End shift": "-2 months", "Baseline phase": "Whole roadmap", "Phase": "Whole roadmap"}]
     assert "2 concession(s) unchanged." in [c.value for c in app.caption]
     # Gantt of each run plus the shared exposure overlay, next to the Roadmap tab's two.
     assert charts(app) == 2 + 3
@@ -345,7 +350,7 @@ def test_saved_runs_survive_a_restart_and_can_be_renamed_and_deleted(
     assert list(listed["Status"]) == ["optimal", "optimal"]
     assert list(listed["Makespan"]) == [5, 3]
     assert list(listed["Peak exposure"]) == [4, 4]
-    assert list(frame_with(again, "Run", "Δ makespan")["Δ makespan"]) == [0, -2]
+    assert list(frame_with(again, "Run", "Δ makespan")["Δ makespan"]) == ["0", "-2"]
     with RunStore(store_path) as store:
         ids = {r["label"]: r["run_id"] for r in store.list_runs()}
     # Manage the newest run: rename it, then delete it.
@@ -543,5 +548,102 @@ def test_download_scenario_yaml_is_the_edited_copy(app: AppTest) -> None:
     cap = again.rules[2]
     assert isinstance(cap, Exposure) and cap.max == 6
     labels = [getattr(b, "label", "") for b in app.get("download_button")]
-    assert sorted(labels) == ["Gantt chart (PNG)", "Result (JSON)", "Scenario (YAML)",
-                              "Schedule (CSV)"]
+    assert sorted(labels) == ["Briefing (HTML)", "Briefing (PDF)", "Chart (PNG)",
+                              "Result (JSON)", "Schedule (CSV)", "⬇ YAML"]
+
+
+# --------------------------------------------------------------------------
+# Authoring, history and switches (issue 17)
+def test_undo_and_redo_a_rule_edit(app: AppTest) -> None:
+    app.toggle(key=widget_key(app, "rule_on.freeze_first")).set_value(False)
+    app.run()
+    assert not state(app).working.rules[0].enabled
+    assert any("freeze_first" in m.value or "Freeze before" in m.value for m in app.markdown)
+    app.button(key="undo_edit").click().run()
+    assert state(app).working == state(app).original
+    assert app.toggle(key=widget_key(app, "rule_on.freeze_first")).value is True
+    app.button(key="redo_edit").click().run()
+    assert not state(app).working.rules[0].enabled
+    assert not app.exception
+
+
+def test_add_a_concession_and_a_rule_through_the_forms(app: AppTest) -> None:
+    prefix = widget_key(app, "nc")
+    app.text_input(key=f"{prefix}.title").set_value("Beta opens a liaison office")
+    app.selectbox(key=f"{prefix}.party").set_value("B")
+    app.number_input(key=f"{prefix}.duration").set_value(1)
+    app.text_input(key=f"{prefix}.value").set_value("A=2")
+    app.button(key=f"FormSubmitter:{widget_key(app, 'new_concession')}-Add concession"
+               ).click().run()
+    sc = state(app).working
+    assert [c.id for c in sc.concessions] == ["a1", "b1", "a2", "step"]
+    assert sc.concession("step").label == "Beta opens a liaison office"
+    assert sc.concession("step").value == {"A": 2}
+    kind = widget_key(app, "new_rule_kind")
+    app.selectbox(key=kind).set_value("precedence")
+    app.run()
+    app.text_area(key=widget_key(app, "new_rule_yaml.precedence")).set_value(
+        "kind: precedence\nbefore: b1\nafter: step\ntext: Relief before the office\n")
+    app.button(key=widget_key(app, "add_rule")).click().run()
+    rules = state(app).working.rules
+    assert (rules[-1].id, rules[-1].kind, rules[-1].refs()) == (
+        "precedence", "precedence", ["b1", "step"])
+    app.button(key="solve").click()
+    settle(app)
+    result = checked(app)
+    placed = {e.id: e for e in result.schedule}
+    assert placed["step"].start is not None and placed["b1"].end is not None
+    assert placed["step"].start >= placed["b1"].end
+    # The working copy's changes are listed against the source.
+    assert "Changes from the source (2)" in [e.label for e in app.expander]
+
+
+def test_a_bad_rule_is_refused_in_one_line(app: AppTest) -> None:
+    app.text_area(key=widget_key(app, "new_rule_yaml.exposure")).set_value(
+        "kind: exposure\nmax: -1\n")
+    app.button(key=widget_key(app, "add_rule")).click().run()
+    errors = messages(app)
+    assert len(errors) == 1 and errors[0].startswith("Edit not applied") and "\n" not in errors[0]
+    assert len(state(app).working.rules) == 3
+
+
+def test_reorder_the_objective_with_the_arrows(app: AppTest) -> None:
+    app.button(key=widget_key(app, "term_up.peak_exposure")).click().run()
+    assert [t.metric for t in state(app).working.objective.terms] == [
+        "peak_exposure", "makespan"]
+    app.button(key="undo_edit").click().run()
+    assert [t.metric for t in state(app).working.objective.terms] == [
+        "makespan", "peak_exposure"]
+
+
+def test_switching_dataset_never_shows_the_old_roadmap(app: AppTest) -> None:
+    app.toggle(key=widget_key(app, "rule_on.freeze_first")).set_value(False)
+    app.run()
+    app.selectbox(key=widget_key(app, "dataset")).set_value("hecker_2018")
+    app.run()   # the switch itself: the old result is gone, the new one is being solved
+    s = state(app)
+    assert s.result is None or s.result_scenario == s.working
+    assert not s.past   # the history belongs to the scenario it was made on
+    assert not app.exception
+    settle(app)
+    assert state(app).result_scenario == state(app).working
+    assert not app.exception
+
+
+def test_compare_across_time_units_shows_no_deltas(app: AppTest) -> None:
+    app.text_input(key=widget_key(app, "save_name")).set_value("Tiny")
+    app.button(key="save_run").click()
+    app.run()
+    app.selectbox(key=widget_key(app, "dataset")).set_value("jcpoa_2015")
+    settle(app)
+    assert checked(app).status == "optimal"
+    app.text_input(key=widget_key(app, "save_name")).set_value("JCPOA")
+    app.button(key="save_run").click()
+    app.run()
+    warnings = [w.value for w in app.warning]
+    assert any("different units (days and months)" in w for w in warnings), warnings
+    side = frame_with(app, "Run", "Peak exposure of A (points)")
+    assert not [c for c in side.columns if c.startswith("Δ")]
+    assert list(side["Run"]) == ["Tiny", "JCPOA"]
+    assert side["Makespan"].iloc[0] == "5 months"
+    assert list(side["Peak exposure of A (points)"]) == ["4", "—"]

@@ -26,22 +26,69 @@ METRIC_TITLES = {
     "peak_exposure": "Peak exposure", "excluded_value": "Excluded value",
     "phase_imbalance": "Phase imbalance",
 }
+ABSENT = "—"
+
+
+def like_for_like(scenarios: dict[str, Scenario]) -> str | None:
+    """None when the runs' figures compare; else why not, in one sentence."""
+    units = {sc.time_unit for sc in scenarios.values()}
+    principals = {tuple(sc.principal_ids) for sc in scenarios.values()}
+    if len(units) > 1:
+        return ("These runs count time in different units (" + " and ".join(
+            f"{u}s" for u in sorted(units)) + "): their figures are shown side by side, "
+            "without differences.")
+    if len(principals) > 1:
+        return ("These runs are between different sides: their figures are shown side by "
+                "side, without differences.")
+    return None
+
+
+def principal_peaks(sc: Scenario, result: Result) -> dict[str, int | None]:
+    """Each principal's own peak exposure (value points), None when not solved."""
+    if not result.solved:
+        return {p: None for p in sc.principal_ids}
+    return {p: max([0, *(lv for _, lv in result.exposure.get(p, []))])
+            for p in sc.principal_ids}
 MOVED_COLUMNS = ["Compared", "Concession", "Party", "Change", "Baseline start", "Start",
                  "Start shift", "End shift", "Baseline phase", "Phase"]
 
 
-def metrics_frame(cmp: Comparison) -> pd.DataFrame:
-    """One row per run: its metrics and their change from the baseline."""
+def _cell(value: Any) -> str:
+    return ABSENT if value is None or (isinstance(value, float) and pd.isna(value)) else str(
+        value)
+
+
+def metrics_frame(cmp: Comparison, loaded: dict[str, tuple[Scenario, Result]] | None = None,
+                  deltas: bool = True) -> pd.DataFrame:
+    """One row per run: the principals' peaks first, then the metrics (with units).
+
+    ``deltas=False`` (runs that are not like for like) leaves the differences out.
+    """
     rows = []
     for name, status in zip(cmp.names, cmp.statuses, strict=True):
         row: dict[str, Any] = {"Run": name, "Status": status}
+        if loaded is not None:
+            sc, result = loaded[name]
+            for p, peak in principal_peaks(sc, result).items():
+                row[f"Peak exposure of {p} (points)"] = _cell(peak)
         for metric in METRIC_NAMES:
-            row[METRIC_TITLES[metric]] = cmp.metrics[name][metric]
-            row[f"Δ {METRIC_TITLES[metric].lower()}"] = cmp.deltas[name][metric]
+            msc = loaded[name][0] if loaded is not None else None
+            unit = {"makespan": f"{msc.time_unit}s" if msc else "time",
+                    "weighted_completion": "priority × time" if deltas or msc is None else
+                    f"priority × {msc.time_unit}s"}.get(metric, "points")
+            title = METRIC_TITLES[metric]
+            if metric == "peak_exposure":
+                title = "Peak exposure, principals"   # SPEC §5.1
+            row[f"{title} ({unit})" if deltas else title] = (
+                _cell(cmp.metrics[name][metric]) if deltas or msc is None else
+                f"{_cell(cmp.metrics[name][metric])} {unit}")
+            if deltas:
+                delta = cmp.deltas[name][metric]
+                row[f"Δ {METRIC_TITLES[metric].lower()}"] = (
+                    ABSENT if delta is None else f"{delta:+d}" if delta else "0")
         rows.append(row)
-    frame = pd.DataFrame(rows)
-    numeric = [c for c in frame.columns if c not in ("Run", "Status")]
-    return frame.astype({c: "Int64" for c in numeric})
+    # A principal of one run only: "—" in the others, never NaN or None.
+    return pd.DataFrame(rows).fillna(ABSENT)
 
 
 def _change_text(change: Change) -> str:
@@ -61,6 +108,18 @@ def _change_text(change: Change) -> str:
 
 
 def moved_frame(cmp: Comparison, scenarios: dict[str, Scenario]) -> pd.DataFrame:
+    """One row per concession and compared run, largest change first; times as dates."""
+    frame = _moved(cmp, scenarios)
+    sc = scenarios[cmp.reference]
+    for col in ("Baseline start", "Start"):
+        frame[col] = [ABSENT if pd.isna(v) else charts.when(sc, int(v)) for v in frame[col]]
+    for col in ("Start shift", "End shift"):
+        frame[col] = [ABSENT if pd.isna(v) else f"{int(v):+d} {sc.time_unit}s" if v else
+                      "0" for v in frame[col]]
+    return frame
+
+
+def _moved(cmp: Comparison, scenarios: dict[str, Scenario]) -> pd.DataFrame:
     """One row per concession and compared run, largest change first."""
     titles: dict[str, str] = {}
     phase_names: dict[str, str] = {}
@@ -146,27 +205,36 @@ def _comparison(state: AppState, picked: dict[str, str]) -> None:
         return
     scenarios = {n: sc for n, (sc, _) in loaded.items()}
     cmp = compare({n: r for n, (_, r) in loaded.items()}, scenarios)
-    st.markdown(f"**Metrics** (Δ against the baseline, *{cmp.reference}*; lower is better)")
-    st.dataframe(metrics_frame(cmp), hide_index=True, width="stretch")
+    unlike = like_for_like(scenarios)
+    if unlike:
+        st.warning(unlike)
+        st.markdown("**Figures side by side**")
+        st.dataframe(metrics_frame(cmp, loaded, deltas=False), hide_index=True,
+                     width="stretch")
+        for name, (sc, result) in loaded.items():
+            st.altair_chart(charts.gantt(sc, result, width=1100, title=f"{name}: {sc.name}"),
+                            width="stretch")
+        return
+    st.markdown(f"**Figures** (Δ against the baseline, *{cmp.reference}*; lower is better)")
+    st.dataframe(metrics_frame(cmp, loaded), hide_index=True, width="stretch")
     st.markdown("**What moved** (largest change first: in/out, start shift, end shift, phase)")
     moved = moved_frame(cmp, scenarios)
     if moved.empty:
         st.caption("The schedules are identical.")
     else:
-        st.dataframe(moved, hide_index=True, width="stretch")
+        st.dataframe(moved, hide_index=True, width="stretch",
+                     column_config={"Concession": st.column_config.TextColumn(width="large"),
+                                    "Change": st.column_config.TextColumn(width="medium")})
         st.caption(f"{cmp.unchanged} concession(s) unchanged.")
-    st.markdown("**Exposure over time** (shared axes)")
+    st.markdown("**Exposure of the principals over time** (one scale)")
     st.altair_chart(charts.exposure_compare(loaded, width=420, height=150))
-    st.markdown("**Roadmaps side by side** (shared time axis)")
+    st.markdown("**Roadmaps one under the other** (the same lanes and time axis)")
     domain = _shared_domain(loaded)
     base_sc, base_result = loaded[cmp.reference]
     order = charts.lane_order(base_sc, base_result)
-    width = 300 if len(loaded) == 2 else 200
-    cols = st.columns([1.6] + [1] * (len(loaded) - 1))
-    for k, (col, (name, (sc, result))) in enumerate(zip(cols, loaded.items(), strict=True)):
-        with col:
-            st.altair_chart(charts.gantt(sc, result, domain=domain, width=width, title=name,
-                                         order=order, labels=k == 0))
+    for name, (sc, result) in loaded.items():
+        st.altair_chart(charts.gantt(sc, result, domain=domain, width=1100, title=name,
+                                     order=order), width="stretch")
 
 
 def runs_table(rows: list[dict[str, Any]], names: dict[str, str]) -> pd.DataFrame:

@@ -21,7 +21,7 @@ from models.result import Suggestion
 from optimizer.explain.phrasing import element_sentence
 from ui import jobs
 from ui.charts import when, worst_moments
-from ui.state import AppState, edit
+from ui.state import AppState, commit, edit
 
 BINDING_BUDGET_S = 15.0
 
@@ -113,7 +113,7 @@ def _apply_engine(state: AppState, suggestion: Suggestion) -> None:
     except ScenarioError as err:
         state.say("error", f"Suggestion not applied — {err}")
         return
-    state.working = updated
+    commit(state, updated)
     state.gen += 1
     state.say("success", f"Applied: {suggestion.change}.")
     jobs.start(state)

@@ -6,12 +6,15 @@ import pandas as pd
 import streamlit as st
 
 from models import Result, Scenario
+from models.calendar import label as cal_label
 from models.result import METRIC_NAMES
 from optimizer.model.derived import derive_all
 from optimizer.model.evaluate import placements, term_value
+from optimizer.studies.glossary import GLOSSARY, METRIC_TERMS, metric_unit
 from ui import charts, runs
 from ui.state import AppState
-from ui.views.compare import METRIC_TITLES
+
+METRIC_TITLES = METRIC_TERMS
 
 STATUS_TEXT = {
     "optimal": "Optimal roadmap (every objective stage proven optimal)",
@@ -43,22 +46,31 @@ def metrics_strip(sc: Scenario, result: Result, previous: Result | None) -> None
         return
     prev = previous.metrics if previous is not None else None
     objective = objective_peak(sc, result)
+    if objective is not None and set(objective[0]) == set(sc.principal_ids):
+        objective = None   # SPEC §5.1: the metric already covers exactly these parties
     # Content-wide metrics that wrap, so that no label is cut off at 1280 px.
     with st.container(horizontal=True, gap="small", key="metrics_strip"):
+        if objective is not None:
+            parties, peak = objective
+            st.metric(f"Peak (objective: {', '.join(parties)})", f"{peak} value points",
+                      width="content",
+                      help=GLOSSARY["Peak exposure"] + " Here over the parties that the "
+                           "objective's peak-exposure term counts.")
         for name in METRIC_NAMES:
             value = getattr(m, name)
             delta = value - getattr(prev, name) if prev is not None else None
             title = METRIC_TITLES[name]
-            if name == "peak_exposure" and objective is not None:
-                title += " (all parties)"
-            st.metric(title, value, delta=delta or None, delta_color="inverse", width="content",
-                      help=None if delta is None else "Change from the previous solve")
-            if name == "peak_exposure" and objective is not None:
-                parties, peak = objective
-                st.metric(f"Peak (objective: {', '.join(parties)})", peak,
-                          width="content",
-                          help="The peak over the parties that the objective's peak-exposure "
-                               "term counts; the all-party figure also counts the others.")
+            if name == "peak_exposure":
+                # SPEC §5.1: the reported peak is over the principals.
+                title += f" ({', '.join(sc.principal_ids)})"
+            unit = metric_unit(sc, name)
+            date = cal_label(sc, value) if name == "makespan" else None
+            shown = f"{value} {unit}" + (f" ({date})" if date else "")
+            help_text = GLOSSARY[METRIC_TITLES[name]]
+            if delta:
+                help_text += " The arrow: change from the previous solve."
+            st.metric(title, shown, delta=delta or None, delta_color="inverse",
+                      width="content", help=help_text)
 
 
 def phased_table(sc: Scenario, result: Result) -> pd.DataFrame:
@@ -79,6 +91,23 @@ def phased_table(sc: Scenario, result: Result) -> pd.DataFrame:
         })
     frame = pd.DataFrame(rows).sort_values(["_k", "_s", "Party"])
     return frame.drop(columns=["_k", "_s"]).reset_index(drop=True)
+
+
+def same_frame(a: Scenario, b: Scenario) -> bool:
+    """Figures compare only in the same time unit between the same principals."""
+    return a.time_unit == b.time_unit and a.principal_ids == b.principal_ids
+
+
+def exchange_table(sc: Scenario, result: Result) -> None:
+    """Per phase, in words: what each principal gives and what it receives."""
+    for phase in charts.gives_and_receives(sc, result):
+        st.markdown(f"**{phase['number']}. {phase['phase']}** — {phase['window']}")
+        cols = st.columns(len(phase["sides"]) or 1)
+        for col, side in zip(cols, phase["sides"], strict=False):
+            with col:
+                gives = "; ".join(side["gives"]) or "nothing"
+                gets = "; ".join(side["receives"]) or "nothing"
+                st.markdown(f"*{side['name']}* gives: {gives}  \nreceives: {gets}")
 
 
 def _save(state: AppState, key: str) -> None:
@@ -104,13 +133,39 @@ def save_box(state: AppState) -> None:
 
 def downloads(sc: Scenario, result: Result, chart: object) -> None:
     stem = "".join(ch if ch.isalnum() else "_" for ch in sc.name.lower())[:40] or "roadmap"
-    cols = st.columns(3)
-    cols[0].download_button("Result (JSON)", result.to_json(), f"{stem}.result.json",
+    cols = st.columns(5)
+    cols[0].download_button("Briefing (PDF)", lambda: briefing_pdf(sc, result),  # type: ignore[arg-type]
+                            f"{stem}.briefing.pdf", "application/pdf", width="stretch",
+                            key="dl_brief_pdf", help="Summary, exchange view, exposure, "
+                            "binding rules and sources, for a decision-maker")
+    cols[1].download_button("Briefing (HTML)", lambda: briefing_html(sc, result),  # type: ignore[arg-type]
+                            f"{stem}.briefing.html", "text/html", width="stretch",
+                            key="dl_brief_html")
+    cols[2].download_button("Result (JSON)", result.to_json(), f"{stem}.result.json",
                             "application/json", width="stretch", key="dl_json")
-    cols[1].download_button("Schedule (CSV)", result.to_csv(), f"{stem}.csv", "text/csv",
+    cols[3].download_button("Schedule (CSV)", result.to_csv(), f"{stem}.csv", "text/csv",
                             width="stretch", key="dl_csv")
-    cols[2].download_button("Gantt chart (PNG)", lambda: charts.to_png(chart),  # type: ignore[arg-type]
+    cols[4].download_button("Chart (PNG)", lambda: charts.to_png(chart),  # type: ignore[arg-type]
                             f"{stem}.png", "image/png", width="stretch", key="dl_png")
+
+
+def briefing_html(sc: Scenario, result: Result) -> str:
+    from optimizer.studies.briefing import briefing, render_html
+
+    return render_html(briefing(sc, result))
+
+
+def briefing_pdf(sc: Scenario, result: Result) -> bytes:
+    """The PDF briefing, printed on demand (a second or two of Chromium)."""
+    import tempfile
+    from pathlib import Path
+
+    from optimizer.studies.briefing import html_to_pdf
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "brief.pdf"
+        html_to_pdf(briefing_html(sc, result), out)
+        return out.read_bytes()
 
 
 def roadmap_tab(state: AppState) -> None:
@@ -132,16 +187,31 @@ def roadmap_tab(state: AppState) -> None:
         if result.conflict is not None:
             st.markdown(result.conflict.message)
         return
-    metrics_strip(sc, result, state.previous)
-    colour = st.radio("Colour by", ["party", "category"], horizontal=True, key="colour_by")
-    gantt = charts.gantt(sc, result, color_by=colour or "party", width=560)
-    st.altair_chart(gantt)
+    previous = state.previous if (state.previous_scenario is not None and same_frame(
+        state.previous_scenario, sc)) else None
+    metrics_strip(sc, result, previous)
+    cols = st.columns(2)
+    with cols[0]:
+        view = st.radio("View", ["Exchange (all sides by time)", "By party"], horizontal=True,
+                        key="gantt_view", help=GLOSSARY["Reciprocal pair"])
+    with cols[1]:
+        colour = st.radio("Colour by", ["party", "category"], horizontal=True, key="colour_by")
+    exchange = (view or "").startswith("Exchange")
+    gantt = state.memo(("gantt", id(sc), id(result), colour, exchange), lambda: charts.gantt(
+        sc, result, color_by=colour or "party", width=1100, exchange=exchange,
+        title=None if exchange else "Roadmap by party"), sc, result)
+    st.altair_chart(gantt, width="stretch")
     absent = [sc.concession(e.id).label for e in result.schedule if not e.present]
     if absent:
         st.caption("Left out (optional): " + "; ".join(absent))
-    st.markdown("**Exposure per party** — what each side would lose if the others walked "
-                "away; dashed line: the cap, triangle: the worst moment")
-    st.altair_chart(charts.exposure_chart(sc, result, width=380, height=140))
+    with st.expander("What each side gives and receives, phase by phase", expanded=False):
+        exchange_table(sc, result)
+    exposure = state.memo(("exposure", id(sc), id(result)), lambda: charts.exposure_chart(
+        sc, result, width=1100, height=220), sc, result)
+    st.altair_chart(exposure, width="stretch")
+    others = [p for p in sc.party_ids if p not in sc.principal_ids]
+    if others:
+        st.caption("Other parties (not principals): " + ", ".join(others))
     with st.expander("Phased schedule table", expanded=False):
         st.dataframe(phased_table(sc, result), hide_index=True, width="stretch")
     downloads(sc, result, gantt)
