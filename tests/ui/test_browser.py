@@ -255,7 +255,7 @@ def _author_flow(page: Any, server: str, expect: Any) -> None:
     # The exchange view is the default; units on the figures.
     expect(page.get_by_label("Exchange (all sides by time)")).to_be_checked()
     expect(page.locator('[data-testid="stMetric"]', has_text="Makespan")).to_contain_text(
-        "113 months (2027-11)")
+        "116 months (2028-02)")
     page.screenshot(path=str(DOCS / "screenshot-roadmap.png"))
     page.screenshot(path=str(ARTIFACTS / "roadmap-1600.png"), full_page=True)
 
@@ -270,7 +270,7 @@ def _author_flow(page: Any, server: str, expect: Any) -> None:
     with page.expect_download() as dl:
         page.get_by_role("button", name="Briefing (HTML)").click()
     brief = Path(dl.value.path()).read_text(encoding="utf-8")
-    assert "Makespan</b>: 113 months" in brief and "<svg" in brief
+    assert "Makespan</b>: 116 months" in brief and "<svg" in brief
     idle(page, expect)
 
     # Add a concession through the form.
