@@ -3,6 +3,9 @@
 Each check raises a ``ScenarioError`` naming the field path, e.g.
 ``concessions[3].party``; the positive-cycle check reports the ids of the
 precedence rules on the cycle.
+
+One piece (about 400 lines): every whole-scenario check of SPEC §1 and §5.8,
+in the order their messages are reported.
 """
 
 from __future__ import annotations

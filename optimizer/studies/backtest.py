@@ -20,6 +20,9 @@ what the phase lengths allow), the phases are the minimum lengths laid end to
 end with the last one stretched to the horizon, and a start past every window
 counts as in the last phase; the checker then reports the mismatch as a
 schedule issue.
+
+One piece (about 430 lines): one comparison of history with the optimizer —
+metrics, curves, rule verdicts and ordering agreement share one view.
 """
 
 from __future__ import annotations
