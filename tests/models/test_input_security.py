@@ -214,11 +214,12 @@ def test_ui_binds_to_localhost_with_an_upload_cap(monkeypatch: pytest.MonkeyPatc
 
     calls: list[list[str]] = []
 
-    def fake_call(cmd: list[str], *args: Any, **kwargs: Any) -> int:
+    def fake_serve(cmd: list[str], *args: Any, **kwargs: Any) -> int:
         calls.append(cmd)
         return 0
 
-    monkeypatch.setattr(cli_ui.subprocess, "call", fake_call)
+    # `roadmap ui` runs the server through `serve` (signal forwarding, no prompt).
+    monkeypatch.setattr(cli_ui, "serve", fake_serve)
     result = runner.invoke(app, ["ui", "--headless"])
     assert result.exit_code == 0, result.output
     (cmd,) = calls
