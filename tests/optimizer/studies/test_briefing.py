@@ -1,9 +1,9 @@
 """The briefing of the seed: its text (read back from the PDF) carries the seed's figures.
 
 The seed's optimum (hand-checked in tests/optimizer/test_datasets.py and the
-README): makespan 113 months, weighted completion 2169, all-party peak
-exposure 11 (the UN Security Council), US peak 7 and DPRK peak 8 under their
-caps of 8. The PDF is printed by headless Chromium, its text extracted with
+README): makespan 116 months, weighted completion 1759, peak exposure of the
+principals 49 (the DPRK, at its cap of 49 in month 20), the US peak 8 under its
+cap of 8. The PDF is printed by headless Chromium, its text extracted with
 poppler's pdftotext and its first page rendered to PNG with pdftoppm.
 """
 
@@ -32,12 +32,13 @@ def test_content_names_the_sides_figures_and_sources(seed) -> None:  # type: ign
     sc, result = seed
     b = briefing(sc, result, with_charts=False)
     sides = {s.party: s for s in b.sides}
-    assert (sides["US"].peak, sides["US"].cap) == (7, 8)
-    assert (sides["DPRK"].peak, sides["DPRK"].cap) == (8, 8)
+    assert (sides["US"].peak, sides["US"].cap) == (8, 8)
+    assert (sides["DPRK"].peak, sides["DPRK"].cap) == (49, 49)
     assert [p["phase"] for p in b.phases] == ["Halt", "Roll back", "Eliminate", "Normalize"]
-    assert dict((n, v) for n, v, _ in b.headline)["Makespan"] == "113 months (ends 2027-11)"
+    assert dict((n, v) for n, v, _ in b.headline)["Makespan"] == "116 months (ends 2028-02)"
     assert b.sources[0].startswith("SEED: 38 North (2018)")
-    assert b.risks[0].startswith("UN Security Council: most exposed at month 94")
+    assert b.risks[0].startswith(
+        "Democratic People's Republic of Korea: most exposed at month 20")
 
 
 @pytest.mark.skipif(not (shutil.which("pdftotext") and Path("/usr/bin/chromium").exists()),
@@ -53,10 +54,10 @@ def test_pdf_text_has_the_seeds_figures(seed, tmp_path: Path) -> None:  # type: 
     first = text.split("\f")[0]
     # Page 1: the summary with the headline figures and units.
     assert "Briefing: US-DPRK phased denuclearization roadmap" in first
-    assert "Makespan: 113 months (ends 2027-11)" in " ".join(first.split())
-    assert "Weighted completion: 2169 priority × months" in " ".join(first.split())
-    assert "Peak exposure: 11 value points" in " ".join(first.split())
-    assert "7 (cap 8)" in first and "8 (cap 8)" in first
+    assert "Makespan: 116 months (ends 2028-02)" in " ".join(first.split())
+    assert "Weighted completion: 1759 priority × months" in " ".join(first.split())
+    assert "Peak exposure: 49 value points" in " ".join(first.split())
+    assert "8 (cap 8)" in first and "49 (cap 49)" in first
     assert "Main risks" in first
     # Later pages: the charts' own text (SVG text survives into the PDF), rules, sources.
     assert "Exchange view" in text and "Exposure of the principals" in text
@@ -96,7 +97,7 @@ def test_report_command_writes_html_from_a_plan(seed, tmp_path: Path) -> None:  
                                    "--out", str(out)])
     assert res.exit_code == 0, res.output
     page = out.read_text(encoding="utf-8")
-    assert "Makespan</b>: 113 months" in page
+    assert "Makespan</b>: 116 months" in page
     other = CliRunner().invoke(app, ["report", "tests/ui/tiny_roadmap.yaml", "--plan",
                                      str(plan), "--out", str(out)])
     assert other.exit_code == 2 and "is not a concession of" in other.output
