@@ -190,6 +190,12 @@ def _actions(page: Any, expect: Any, out: dict[str, list[float]]) -> None:
                 lambda: page.get_by_role("button", name="Save run").click(),
                 lambda k=k: (expect(page.get_by_text(f"Saved run 'bench {k}'")).to_be_visible(),
                              idle(page, expect))))
+        if want("apply a correction"):
+            # The conflict explainer's budget is the time limit: 30 s, as in the browser test.
+            limit = page.get_by_label("Time limit (s)")
+            limit.fill("30")
+            limit.press("Enter")
+            idle(page, expect)
         for _ in range(REPEATS if want("apply a correction") else 0):
             reset = page.get_by_role("button", name="Reset edits")
             if reset.is_enabled():

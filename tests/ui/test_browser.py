@@ -216,7 +216,7 @@ def _planner_path(page: Any, server: str, expect: Any) -> None:
     page.get_by_role("tab", name="Compare").click()
     idle(page, expect)
     panel = page.locator('[data-testid="stTabPanel"]:visible')
-    expect(panel.get_by_text("Roadmaps side by side")).to_be_visible()
+    expect(panel.get_by_text("Roadmaps one under the other")).to_be_visible()
     expect(panel.locator('[data-testid="stVegaLiteChart"]')).to_have_count(3)
     tables = panel.locator('[data-testid="stDataFrame"]')
     expect(tables).to_have_count(3)  # the metrics, what moved, the saved runs
