@@ -61,23 +61,60 @@ def gantt_chart(result: Result, scenario: Scenario | None = None) -> alt.TopLeve
     ).properties(width=600, title=f"{result.scenario.name}: schedule")
 
 
-def ledger_chart(result: Result, scenario: Scenario | None = None) -> alt.Chart:
-    """Each party's exposure over time, one scale (the ledger's exposure column if present)."""
+def ledger_chart(result: Result, scenario: Scenario | None = None,
+                 width: int = 600) -> alt.TopLevelMixin:
+    """SPEC §5.4 per principal on one shared time axis: delivered, received, at risk and
+    exposure (= at risk − received), with each exposure cap as a labelled rule.
+
+    Without a ledger (a result written before v1.1) the exposure curve alone is drawn.
+    """
     import altair as alt
     import pandas as pd
 
     ledger: Any = getattr(result, "ledger", None) or {}
+    parties = scenario.principal_ids if scenario is not None else list(ledger or result.exposure)
     rows = []
-    if ledger:
-        for party, entry in ledger.items():
+    for party in parties:
+        entry = ledger.get(party)
+        if entry is not None:
             points = entry["points"] if isinstance(entry, dict) else entry.points
-            rows += [{"party": party, "t": p[0], "exposure": p[4]} for p in points]
-    else:
-        for party, pts in result.exposure.items():
-            rows += [{"party": party, "t": t, "exposure": lv} for t, lv in pts]
-    frame = pd.DataFrame(rows, columns=["party", "t", "exposure"])
+            for t, delivered, received, at_risk, exposure in points:
+                for figure, value in (("delivered", delivered), ("received", received),
+                                      ("at risk", at_risk), ("exposure", exposure)):
+                    rows.append({"party": party, "t": t, "figure": figure, "value": value})
+        else:
+            rows += [{"party": party, "t": t, "figure": "exposure", "value": lv}
+                     for t, lv in result.exposure.get(party, [])]
+    frame = pd.DataFrame(rows, columns=["party", "t", "figure", "value"])
+    caps = []
+    if scenario is not None:
+        for rule in scenario.rules:
+            if rule.kind == "exposure" and rule.enabled:
+                for party in rule.parties or scenario.principal_ids:
+                    if party in parties:
+                        caps.append({"party": party, "cap": rule.max,
+                                     "label": f"cap {rule.max}"})
     unit = scenario.time_unit + "s" if scenario is not None else "time"
-    return alt.Chart(frame).mark_line(interpolate="step-after").encode(
-        x=alt.X("t:Q", title=unit), y=alt.Y("exposure:Q", title="exposure (value points)"),
-        color="party:N", tooltip=["party:N", "t:Q", "exposure:Q"],
-    ).properties(width=600, title=f"{result.scenario.name}: exposure")
+    x = alt.X("t:Q", title=unit, scale=alt.Scale(domainMin=0))
+    lines = alt.Chart(frame).mark_line(interpolate="step-after").encode(
+        x=x, y=alt.Y("value:Q", title="value points"),
+        color=alt.Color("figure:N", title="figure",
+                        scale=alt.Scale(domain=["delivered", "received", "at risk", "exposure"]),
+                        legend=alt.Legend(orient="bottom")),
+        strokeWidth=alt.condition(alt.datum.figure == "exposure", alt.value(3), alt.value(1.5)),
+        tooltip=["party:N", alt.Tooltip("t:Q", title=unit), "figure:N", "value:Q"])
+    layers: list[Any] = [lines]
+    if caps:
+        cap_frame = pd.DataFrame(caps)
+        layers.append(alt.Chart(cap_frame).mark_rule(strokeDash=[6, 3], color="firebrick")
+                      .encode(y="cap:Q"))
+        layers.append(alt.Chart(cap_frame).mark_text(align="left", dx=4, dy=-6,
+                                                     color="firebrick")
+                      .encode(y="cap:Q", x=alt.value(0), text="label:N"))
+    # One panel per principal, on one time axis and one value scale, so the two
+    # sides' positions can be read against each other.
+    return alt.vconcat(*[
+        alt.layer(*[layer.transform_filter(alt.datum.party == party) for layer in layers])
+        .properties(width=width, height=160,
+                    title=f"{party}: delivered, received, at risk and exposure")
+        for party in parties]).resolve_scale(x="shared", y="shared")

@@ -32,7 +32,10 @@ def test_repr_html_and_charts_of_the_tiny_roadmap() -> None:
         ("Alpha dismantles", 2, 5, 7), ("Alpha freezes", 0, 2, 2),
         ("Beta lifts sanctions", 0, 2, 2)]
     ledger = result.ledger_chart(sc).to_dict()
-    points = ledger["datasets"][ledger["data"]["name"]]
-    assert [(p["party"], p["t"], p["exposure"]) for p in points if p["party"] == "B"] == [
-        ("B", 0, 4), ("B", 2, 0), ("B", 7, -6)]
-    assert ledger["encoding"]["y"]["title"] == "exposure (value points)"
+    rows = [r for d in ledger["datasets"].values() for r in d if "figure" in r]
+    assert [(r["t"], r["value"]) for r in rows
+            if r["party"] == "B" and r["figure"] == "exposure"] == [(0, 4), (2, 0), (7, -6)]
+    # SPEC §5.4: all four figures, one panel per principal on one shared scale.
+    assert {r["figure"] for r in rows} == {"delivered", "received", "at risk", "exposure"}
+    assert len(ledger["vconcat"]) == len(sc.principal_ids)
+    assert ledger["resolve"]["scale"] == {"x": "shared", "y": "shared"}

@@ -132,6 +132,8 @@ def test_load_builtin_dataset(app: AppTest) -> None:
     # SPEC §5.1: the reported peak covers the principals, as the objective's does, so
     # one figure is shown, labelled with them; the UNSC's own peak is in the ledger.
     assert shown["Peak exposure (US, DPRK)"] == "49 value points"
+    # The ledger of each principal (SPEC §5.4) is one click away, under the exposure chart.
+    assert any(e.label.startswith("Ledger of each principal") for e in app.expander)
     assert not any(label.startswith("Peak (objective") for label in shown)
     assert "Peak exposure" not in shown
 

@@ -209,6 +209,14 @@ def roadmap_tab(state: AppState) -> None:
     exposure = state.memo(("exposure", id(sc), id(result)), lambda: charts.exposure_chart(
         sc, result, width=1100, height=220), sc, result)
     st.altair_chart(exposure, width="stretch")
+    with st.expander("Ledger of each principal: delivered, received, at risk, exposure",
+                     expanded=False):
+        from models.notebook import ledger_chart
+
+        st.caption(GLOSSARY["Exposure"])
+        st.altair_chart(state.memo(("ledger", id(sc), id(result)),
+                                   lambda: ledger_chart(result, sc, width=1000), sc, result),
+                        width="stretch")
     others = [p for p in sc.party_ids if p not in sc.principal_ids]
     if others:
         st.caption("Other parties (not principals): " + ", ".join(others))
