@@ -109,7 +109,7 @@ def test_opens_solved_with_gantt_and_exposure(app: AppTest) -> None:
             result.metrics.peak_exposure) == (5, 9, 4)
     assert starts(app) == {"a1": 0, "b1": 0, "a2": 2}
     assert result.exposure == {"A": [(0, 4), (2, 0)], "B": [(0, 4), (2, 0), (7, -6)]}
-    assert charts(app) == 2  # the Gantt chart and the exposure charts
+    assert charts(app) == 3  # the Gantt chart, the exposure charts and the ledger
     assert {m.label: m.value for m in app.metric}["Makespan"] == "5 months (2020-06)"
     assert app.header[0].value == "Tiny two-party roadmap"
 
@@ -335,8 +335,8 @@ def test_save_two_runs_and_compare(app: AppTest, store_path: Path) -> None:
         "Start": "month 0 (2020-01)", "Start shift": "-2 months",
         "End shift": "-2 months", "Baseline phase": "Whole roadmap", "Phase": "Whole roadmap"}]
     assert "2 concession(s) unchanged." in [c.value for c in app.caption]
-    # Gantt of each run plus the shared exposure overlay, next to the Roadmap tab's two.
-    assert charts(app) == 2 + 3
+    # Gantt of each run plus the shared exposure overlay, next to the Roadmap tab's three.
+    assert charts(app) == 3 + 3
 
 
 def test_saved_runs_survive_a_restart_and_can_be_renamed_and_deleted(

@@ -135,7 +135,7 @@ def solved(page: Any, expect: Any) -> None:
     idle(page, expect, SOLVE_MS)
     panel = page.locator('[data-testid="stTabPanel"]:visible')
     charts = panel.locator('[data-testid="stVegaLiteChart"]')
-    expect(charts).to_have_count(2)  # the Gantt chart and the exposure charts
+    expect(charts).to_have_count(3)  # the Gantt, the exposure charts and the ledger
     expect(charts.first.locator("canvas, svg").first).to_be_visible()
     expect(charts.last.locator("canvas, svg").first).to_be_visible()
 
