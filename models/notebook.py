@@ -85,36 +85,37 @@ def ledger_chart(result: Result, scenario: Scenario | None = None,
         else:
             rows += [{"party": party, "t": t, "figure": "exposure", "value": lv}
                      for t, lv in result.exposure.get(party, [])]
-    frame = pd.DataFrame(rows, columns=["party", "t", "figure", "value"])
-    caps = []
     if scenario is not None:
+        # Each cap as rows of the same data set (figure "cap"): one data source keeps
+        # the chart renderable by Streamlit as well as by vl-convert.
         for rule in scenario.rules:
             if rule.kind == "exposure" and rule.enabled:
                 for party in rule.parties or scenario.principal_ids:
                     if party in parties:
-                        caps.append({"party": party, "cap": rule.max,
-                                     "label": f"cap {rule.max}"})
+                        rows.append({"party": party, "t": 0, "figure": "cap",
+                                     "value": rule.max})
+    frame = pd.DataFrame(rows, columns=["party", "t", "figure", "value"])
     unit = scenario.time_unit + "s" if scenario is not None else "time"
-    x = alt.X("t:Q", title=unit, scale=alt.Scale(domainMin=0))
-    lines = alt.Chart(frame).mark_line(interpolate="step-after").encode(
-        x=x, y=alt.Y("value:Q", title="value points"),
-        color=alt.Color("figure:N", title="figure",
-                        scale=alt.Scale(domain=["delivered", "received", "at risk", "exposure"]),
+    figures = ["delivered", "received", "at risk", "exposure"]
+    base = alt.Chart()   # every layer reads the one top-level data set
+    lines = base.transform_filter(alt.FieldOneOfPredicate("figure", figures)).mark_line(
+        interpolate="step-after").encode(
+        x=alt.X("t:Q", title=unit, scale=alt.Scale(domainMin=0)),
+        y=alt.Y("value:Q", title="value points"),
+        color=alt.Color("figure:N", title="figure", scale=alt.Scale(domain=figures),
                         legend=alt.Legend(orient="bottom")),
         strokeWidth=alt.condition(alt.datum.figure == "exposure", alt.value(3), alt.value(1.5)),
         tooltip=["party:N", alt.Tooltip("t:Q", title=unit), "figure:N", "value:Q"])
-    layers: list[Any] = [lines]
-    if caps:
-        cap_frame = pd.DataFrame(caps)
-        layers.append(alt.Chart(cap_frame).mark_rule(strokeDash=[6, 3], color="firebrick")
-                      .encode(y="cap:Q"))
-        layers.append(alt.Chart(cap_frame).mark_text(align="left", dx=4, dy=-6,
-                                                     color="firebrick")
-                      .encode(y="cap:Q", x=alt.value(0), text="label:N"))
-    # One panel per principal, on one time axis and one value scale, so the two
-    # sides' positions can be read against each other.
-    return alt.vconcat(*[
-        alt.layer(*[layer.transform_filter(alt.datum.party == party) for layer in layers])
-        .properties(width=width, height=160,
-                    title=f"{party}: delivered, received, at risk and exposure")
-        for party in parties]).resolve_scale(x="shared", y="shared")
+    cap = base.transform_filter(alt.datum.figure == "cap")
+    rule_mark = cap.mark_rule(strokeDash=[6, 3], color="firebrick").encode(y="value:Q")
+    label = cap.transform_calculate(label="'cap ' + datum.value").mark_text(
+        align="left", dx=4, dy=-6, color="firebrick").encode(
+        y="value:Q", x=alt.value(0), text="label:N")
+    # One panel per principal (a facet), on one time axis and one value scale, so the
+    # two sides' positions can be read against each other.
+    return alt.layer(lines, rule_mark, label, data=frame).properties(
+        width=width, height=160).facet(
+        row=alt.Row("party:N", title=None, sort=parties,
+                    header=alt.Header(labelAngle=0, labelAlign="left", labelFontWeight="bold")),
+    ).resolve_scale(x="shared", y="shared").properties(
+        title="Delivered, received, at risk and exposure of each principal (value points)")
