@@ -88,3 +88,16 @@ class Interrupts:
             signal.signal(sig, old)
 
 
+def load_plan(path: Path) -> Result:
+    """A result file given as ``--plan``; exit 2 with one line when it cannot be read."""
+    from pydantic import ValidationError
+
+    from models import Result
+
+    try:
+        return Result.from_json(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        fail(f"{path}: cannot read the plan: {exc.strerror or exc}")
+    except (ValueError, ValidationError) as exc:
+        first = str(exc).splitlines()[0]
+        fail(f"{path}: not a roadmap result file: {first}")

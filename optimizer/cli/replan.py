@@ -9,21 +9,16 @@ from typing import Annotated
 
 import typer
 
-from optimizer.cli.common import EXIT_INVALID, Fmt, err, fail, load, out, status_exit, write_result
-
-
-def _load_plan(path: Path):  # type: ignore[no-untyped-def]
-    from pydantic import ValidationError
-
-    from models import Result
-
-    try:
-        return Result.from_json(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        fail(f"{path}: cannot read the plan: {exc.strerror or exc}")
-    except (ValueError, ValidationError) as exc:
-        first = str(exc).splitlines()[0]
-        fail(f"{path}: not a roadmap result file: {first}")
+from optimizer.cli.common import (
+    EXIT_INVALID,
+    Fmt,
+    err,
+    load,
+    load_plan,
+    out,
+    status_exit,
+    write_result,
+)
 
 
 def replan(
@@ -49,7 +44,7 @@ def replan(
     from optimizer.studies.replan import replan as run
 
     sc = load(scenario)
-    planned = _load_plan(plan) if plan is not None else None
+    planned = load_plan(plan) if plan is not None else None
     opts = SolveOptions(time_limit_s=time_limit, seed=seed)
     if workers:
         opts.workers = workers

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from optimizer.cli.common import EXIT_INVALID, err, fail, load
+from optimizer.cli.common import EXIT_INVALID, err, fail, load, load_plan
 
 
 def report(
@@ -27,13 +27,10 @@ def report(
     if suffix not in (".pdf", ".html", ".htm"):
         fail(f"{out_file}: --out must end in .pdf or .html")
     sc = load(scenario)
-    from models import Result, SolveOptions
+    from models import SolveOptions
 
     if plan is not None:
-        try:
-            result = Result.from_json(plan.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            fail(f"{plan}: not a readable result file ({str(exc).splitlines()[0]})")
+        result = load_plan(plan)
         known = {c.id for c in sc.concessions}
         stray = [e.id for e in result.schedule if e.id not in known]
         if stray:

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from optimizer.cli.common import EXIT_INFEASIBLE, EXIT_INVALID, err, fail, load, out
+from optimizer.cli.common import EXIT_INFEASIBLE, EXIT_INVALID, err, fail, load, load_plan, out
 
 
 class StressFmt(StrEnum):
@@ -21,20 +21,6 @@ class StressFmt(StrEnum):
 class ExecutorKind(StrEnum):
     local = "local"
     dask = "dask"
-
-
-def _read_plan(path: Path):  # type: ignore[no-untyped-def]
-    from pydantic import ValidationError
-
-    from models import Result
-
-    try:
-        return Result.from_json(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        fail(f"{path}: cannot read the plan: {exc.strerror or exc}")
-    except (ValueError, ValidationError) as exc:
-        first = str(exc).splitlines()[0]
-        fail(f"{path}: not a roadmap result: {first}")
 
 
 def stress(
@@ -76,7 +62,7 @@ def stress(
     from optimizer.studies.stress.compiled import compile_plan
     from optimizer.studies.stress.run import measure
 
-    given = _read_plan(plan) if plan is not None else None
+    given = load_plan(plan) if plan is not None else None
     opts = SolveOptions(time_limit_s=time_limit, workers=workers, seed=0)
     try:
         roadmap = plan_for(sc, given, opts)
