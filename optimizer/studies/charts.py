@@ -6,6 +6,9 @@ labelled). No Streamlit here: the briefing renders the same specs to SVG
 with vl-convert, and ``ui/charts.py`` draws them in the app. Time stays
 numeric (the scenario's unit) so figures compare; with a ``calendar_start``
 the ticks and tooltips show calendar dates.
+
+One piece (about 410 lines): the three charts share the calendar axis, the
+phase bands and the colour scheme, so a planner reads them as one picture.
 """
 
 from __future__ import annotations
