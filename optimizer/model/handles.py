@@ -93,3 +93,19 @@ class Handles:
     def when_present(self, *ids: str) -> list[Any]:
         """Presence literals of the optional concessions among ``ids``."""
         return [self.conc[i].present for i in ids if not self.conc[i].required]
+
+    def credit_pending(self, cid: str, verified: Any, end: int, name: str) -> Any:
+        """The interval ``[0, verified)`` during which ``cid``'s credit has not yet come.
+
+        An optional concession left out never verifies: its interval runs to ``end``
+        (past every check point), so the exposure cumulatives treat it as no credit.
+        """
+        m = self.model
+        v = self.conc[cid]
+        if not v.required:
+            w = m.new_int_var(0, end, f"{name}:w")
+            m.add(w == verified).only_enforce_if(v.present)
+            m.add(w == end).only_enforce_if(~v.present)
+            verified = w
+        return m.new_interval_var(0, verified, verified, name)
+

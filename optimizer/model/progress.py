@@ -196,13 +196,8 @@ def _exposure_cumulative(h: Handles, party: str, delay: int, capped: bool) -> Li
                 demands.append(credit)
             credit_total += credit
             continue
-        verified: Any = v.end + d.lag + delay
-        if not v.required:
-            w = m.new_int_var(0, end, f"pw:{party}:{delay}:{c.id}")
-            m.add(w == verified).only_enforce_if(v.present)
-            m.add(w == end).only_enforce_if(~v.present)
-            verified = w
-        intervals.append(m.new_interval_var(0, verified, verified, f"pv:{party}:{delay}:{c.id}"))
+        verified = v.end + d.lag + delay
+        intervals.append(h.credit_pending(c.id, verified, end, f"pv:{party}:{delay}:{c.id}"))
         demands.append(credit)
         credit_total += credit
     if not intervals:

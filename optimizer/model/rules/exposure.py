@@ -76,13 +76,8 @@ def limit(h: Handles, party: str, delay: int = 0) -> LinearExpr:
     for j in incoming:
         v = h.conc[j]
         credit = h.derived[j].credit[party]
-        verified: Any = v.end + (h.derived[j].lag or 0) + delay
-        if not v.required:
-            w = m.new_int_var(0, end, f"xw:{party}{suffix}:{j}")
-            m.add(w == verified).only_enforce_if(v.present)
-            m.add(w == end).only_enforce_if(~v.present)
-            verified = w
-        intervals.append(m.new_interval_var(0, verified, verified, f"xv:{party}{suffix}:{j}"))
+        verified = v.end + (h.derived[j].lag or 0) + delay
+        intervals.append(h.credit_pending(j, verified, end, f"xv:{party}{suffix}:{j}"))
         demands.append(credit)
         credit_total += credit
     m.add_cumulative(intervals, demands, lim + credit_total)
