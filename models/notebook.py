@@ -25,7 +25,7 @@ def result_html(result: Result) -> str:
              f"({result.solver.wall_time_s:.2f} s)</p>"]
     if result.metrics is not None:
         parts.append("<table><tr>" + "".join(
-            f"<th>{e(k.replace('_', ' '))}</th>" for k in result.metrics.model_fields)
+            f"<th>{e(k.replace('_', ' '))}</th>" for k in type(result.metrics).model_fields)
             + "</tr><tr>" + "".join(
             f"<td>{v}</td>" for v in result.metrics.model_dump().values()) + "</tr></table>")
     if result.conflict is not None:

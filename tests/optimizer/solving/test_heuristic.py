@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from benchmarks.generate import scenario as synthetic
 from models import SolveOptions
 from optimizer import solve
@@ -102,7 +104,8 @@ def test_synthetic_roadmap_hint_is_clean_and_the_result_checks() -> None:
     assert result.metrics is not None and result.metrics.makespan <= makespan
 
 
-def test_big_roadmap_ends_its_stage_with_neighbourhood_search_only() -> None:
+def test_big_roadmap_ends_its_stage_with_neighbourhood_search_only(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     import optimizer.solving.stages as solving
 
     sc, _ = synthetic(solving.LNS_SPLIT_FROM, 4, seed=2)
@@ -113,12 +116,13 @@ def test_big_roadmap_ends_its_stage_with_neighbourhood_search_only() -> None:
         runs.append(bool(kwargs.get("lns_only")))
         return real_run(*args, **kwargs)
 
-    solving._run = spy
-    try:
-        res = solve(sc, SolveOptions(time_limit_s=6.0, workers=2, seed=0),
-                    explain_infeasible=False)
-    finally:
-        solving._run = real_run
+    monkeypatch.setattr(solving, "_run", spy)
+    # The split needs 4 * MIN_LNS_S left after building and the greedy hint;
+    # on a loaded machine 6 s can leave less (CI once had under 4 s left), so
+    # the test lowers the floor instead of relying on the machine's speed.
+    monkeypatch.setattr(solving, "MIN_LNS_S", 0.1)
+    res = solve(sc, SolveOptions(time_limit_s=6.0, workers=2, seed=0),
+                explain_infeasible=False)
     assert res.status in ("optimal", "feasible")
     assert check(sc, res) == []
     (entry,) = res.objective
