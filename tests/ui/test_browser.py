@@ -10,144 +10,14 @@ Screenshots go to tests/artifacts/ (git-ignored).
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import socket
-import subprocess
-import sys
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.ui.browser_kit import ARTIFACTS, ROOT, SOLVE_MS, idle, save, set_cap, solved
+
 pytestmark = pytest.mark.browser
-
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-START_TIMEOUT_S = 90
-SOLVE_MS = 120_000    # a solve plus, when infeasible, the conflict search
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
-    """Block on the health endpoint; urlopen's timeout paces the retries."""
-    import time
-
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            # Not listening yet: wait on the process instead of sleeping blindly.
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=0.5)
-    raise RuntimeError("streamlit did not become healthy")
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    env = dict(os.environ)
-    env.pop("ROADMAP_UI_SCENARIO", None)
-    # Saved runs go to a fresh store, never into the repository.
-    env["ROADMAP_STORE"] = str(tmp_path_factory.mktemp("store") / "runs.sqlite")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = open(ARTIFACTS / "streamlit.log", "wb")  # noqa: SIM115 -- closed in finally
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "ui" / "app.py"),
-         "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        wait_healthy(f"http://127.0.0.1:{port}/_stcore/health", proc)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=20)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=20)
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-def idle(page: Any, expect: Any, timeout: int = 30_000) -> None:
-    """Wait until no script run is in progress (stale copies of elements are gone)."""
-    expect(page.get_by_test_id("stApp")).to_have_attribute(
-        "data-test-script-state", "notRunning", timeout=timeout)
-
-
-def set_cap(page: Any, rule: str, value: int, expect: Any, current: int) -> None:
-    page.get_by_role("tab", name="Edit").click()
-    idle(page, expect)
-    cap = page.locator(f".st-key-rule-{rule}").get_by_label("Cap", exact=True)
-    expect(cap).to_have_value(str(current))
-    cap.fill(str(value))
-    cap.press("Enter")
-    # The Roadmap tab flags the result as stale once the edit is committed.
-    expect(page.get_by_text("edited since this roadmap was solved")).to_be_attached()
-    idle(page, expect)
-
-
-def solved(page: Any, expect: Any) -> None:
-    """Wait for the solve to end and the roadmap to be drawn.
-
-    The progress bar is absent both before a solve is first drawn and after
-    it ends, so its absence is checked only once the result is on the page.
-    """
-    idle(page, expect, SOLVE_MS)
-    page.get_by_role("tab", name="Roadmap").click()
-    expect(page.get_by_text("Optimal roadmap")).to_be_visible(timeout=SOLVE_MS)
-    # The roadmap shown is the new one (after an edit, the old one carries a warning).
-    expect(page.get_by_text("edited since this roadmap was solved")).to_have_count(
-        0, timeout=SOLVE_MS)
-    expect(page.locator('[data-testid="stProgress"]')).to_have_count(0, timeout=SOLVE_MS)
-    idle(page, expect, SOLVE_MS)
-    panel = page.locator('[data-testid="stTabPanel"]:visible')
-    charts = panel.locator('[data-testid="stVegaLiteChart"]')
-    expect(charts).to_have_count(3)  # the Gantt, the exposure charts and the ledger
-    expect(charts.first.locator("canvas, svg").first).to_be_visible()
-    # The exposure chart is drawn; the ledger waits in its (collapsed) expander.
-    expect(charts.nth(1).locator("canvas, svg").first).to_be_visible()
-
-
-def save(page: Any, name: str, expect: Any) -> None:
-    box = page.get_by_label("Save this roadmap for comparison as", exact=True)
-    box.fill(name)
-    box.press("Enter")
-    page.get_by_role("button", name="Save run").click()
-    expect(page.get_by_text(f"Saved run '{name}' (id ")).to_be_visible()
-    idle(page, expect)
 
 
 def test_tighten_explain_relax_compare(server: str, browser: Any) -> None:
@@ -335,6 +205,10 @@ def _author_flow(page: Any, server: str, expect: Any) -> None:
 
 
 def test_server_log_has_no_traceback(server: str) -> None:
-    """Runs last in this module: nothing above may have logged a traceback."""
+    """Runs last in this module: nothing above may have logged a traceback.
+
+    (The session's server fixture checks the whole log again at its end, for
+    the flows of the other test_browser_* modules.)
+    """
     log = (ARTIFACTS / "streamlit.log").read_text(encoding="utf-8", errors="replace")
     assert "Traceback" not in log, log[log.index("Traceback"):][:2000]

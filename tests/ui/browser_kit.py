@@ -1,0 +1,100 @@
+"""What every browser test needs: the app's server, Chromium, and page helpers.
+
+One Streamlit server and one Chromium serve the whole session (the fixtures
+in tests/ui/conftest.py); the server's log is checked for tracebacks when
+the session ends, so a flow in any test module that logs one fails the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+START_TIMEOUT_S = 90
+SOLVE_MS = 120_000    # a solve plus, when infeasible, the conflict search
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
+    """Block on the health endpoint; urlopen's timeout paces the retries."""
+    import time
+
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            # Not listening yet: wait on the process instead of sleeping blindly.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=0.5)
+    raise RuntimeError("streamlit did not become healthy")
+
+
+def idle(page: Any, expect: Any, timeout: int = 30_000) -> None:
+    """Wait until no script run is in progress (stale copies of elements are gone)."""
+    expect(page.get_by_test_id("stApp")).to_have_attribute(
+        "data-test-script-state", "notRunning", timeout=timeout)
+
+
+def set_cap(page: Any, rule: str, value: int, expect: Any, current: int) -> None:
+    page.get_by_role("tab", name="Edit").click()
+    idle(page, expect)
+    cap = page.locator(f".st-key-rule-{rule}").get_by_label("Cap", exact=True)
+    expect(cap).to_have_value(str(current))
+    cap.fill(str(value))
+    cap.press("Enter")
+    # The Roadmap tab flags the result as stale once the edit is committed.
+    expect(page.get_by_text("edited since this roadmap was solved")).to_be_attached()
+    idle(page, expect)
+
+
+def solved(page: Any, expect: Any) -> None:
+    """Wait for the solve to end and the roadmap to be drawn.
+
+    The progress bar is absent both before a solve is first drawn and after
+    it ends, so its absence is checked only once the result is on the page.
+    """
+    idle(page, expect, SOLVE_MS)
+    page.get_by_role("tab", name="Roadmap").click()
+    expect(page.get_by_text("Optimal roadmap")).to_be_visible(timeout=SOLVE_MS)
+    # The roadmap shown is the new one (after an edit, the old one carries a warning).
+    expect(page.get_by_text("edited since this roadmap was solved")).to_have_count(
+        0, timeout=SOLVE_MS)
+    expect(page.locator('[data-testid="stProgress"]')).to_have_count(0, timeout=SOLVE_MS)
+    idle(page, expect, SOLVE_MS)
+    panel = page.locator('[data-testid="stTabPanel"]:visible')
+    charts = panel.locator('[data-testid="stVegaLiteChart"]')
+    expect(charts).to_have_count(3)  # the Gantt, the exposure charts and the ledger
+    expect(charts.first.locator("canvas, svg").first).to_be_visible()
+    # The exposure chart is drawn; the ledger waits in its (collapsed) expander.
+    expect(charts.nth(1).locator("canvas, svg").first).to_be_visible()
+
+
+def save(page: Any, name: str, expect: Any) -> None:
+    box = page.get_by_label("Save this roadmap for comparison as", exact=True)
+    box.fill(name)
+    box.press("Enter")
+    page.get_by_role("button", name="Save run").click()
+    expect(page.get_by_text(f"Saved run '{name}' (id ")).to_be_visible()
+    idle(page, expect)
+
+
