@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.ui.browser_kit import ARTIFACTS, ROOT, SOLVE_MS, idle, save, set_cap, solved
+from tests.ui.browser_kit import ARTIFACTS, ROOT, SOLVE_MS, app_errors, idle, save, set_cap, solved
 
 pytestmark = pytest.mark.browser
 
@@ -32,7 +32,7 @@ def test_tighten_explain_relax_compare(server: str, browser: Any) -> None:
     except Exception:
         page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True)
         raise
-    assert not errors, errors
+    assert not app_errors(errors), errors
     page.close()
 
 
@@ -115,7 +115,7 @@ def test_author_undo_reorder_glossary_report_compare(server: str, browser: Any) 
     except Exception:
         page.screenshot(path=str(ARTIFACTS / "failure-authoring.png"), full_page=True)
         raise
-    assert not errors, errors
+    assert not app_errors(errors), errors
     page.close()
 
 
