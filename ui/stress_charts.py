@@ -56,7 +56,7 @@ def fan_rows(sc: Scenario, report: StressReport, parties: list[str]) -> pd.DataF
 
 
 def fan_chart(sc: Scenario, report: StressReport, plan: Result, *,
-              width: int = 430, height: int = 230) -> alt.ConcatChart | alt.LayerChart:
+              width: int = 330, height: int = 230) -> alt.ConcatChart | alt.LayerChart:
     """Each principal's exposure over time: P10–P90 band, median, the plan, the cap."""
     who = sc.principal_ids
     bands = fan_rows(sc, report, who)
@@ -92,12 +92,13 @@ def fan_chart(sc: Scenario, report: StressReport, plan: Result, *,
             tooltip=[alt.Tooltip("when:N", title="From"),
                      alt.Tooltip("level:Q", title="The plan (points)")]))
         if p in caps:
-            cap = pd.DataFrame([{"cap": caps[p], "t": 0,
+            # The label sits at the right end, where the curves have settled.
+            cap = pd.DataFrame([{"cap": caps[p], "t": end,
                                  "label": f"cap {caps[p]} value points"}])
             layers.append(alt.Chart(cap).mark_rule(color=CAP_COLOUR, strokeDash=[6, 4])
                           .encode(y="cap:Q", tooltip=[alt.Tooltip("label:N", title="Cap")]))
             layers.append(alt.Chart(cap).mark_text(
-                align="left", baseline="bottom", dx=4, dy=-3, color=CAP_COLOUR, fontSize=11,
+                align="right", baseline="bottom", dx=-4, dy=-3, color=CAP_COLOUR, fontSize=11,
                 fontWeight="bold").encode(x="t:Q", y="cap:Q", text="label:N"))
         charts.append(alt.layer(*layers).properties(
             width=width, height=height,
@@ -121,12 +122,15 @@ def makespan_marks(sc: Scenario, report: StressReport) -> pd.DataFrame:
 
 
 def makespan_chart(sc: Scenario, report: StressReport, *, width: int = 880,
-                   height: int = 220) -> alt.LayerChart | alt.FacetChart:
+                   height: int = 320) -> alt.LayerChart | alt.FacetChart:
     """How many realisations end at each makespan, P50/P80/P95 and the plan marked."""
     frame = report.makespan_frame()
     frame["share"] = frame["samples"] / max(report.samples, 1)
     frame["ends"] = [span(sc, int(v)) for v in frame["makespan"]]
     marks = makespan_marks(sc, report)
+    # Labels on staggered rows near the top, so close percentiles never overlap.
+    top = float(frame["share"].max()) if not frame.empty else 1.0
+    marks["y"] = [top * (1.3 - 0.13 * k) for k in range(len(marks))]
     lo = int(min([*frame["makespan"], report.plan_makespan])) - 1
     hi = int(max([*frame["makespan"], report.plan_makespan])) + 1
     x = x_encoding(sc, "makespan", (max(0, lo), hi))
@@ -136,19 +140,14 @@ def makespan_chart(sc: Scenario, report: StressReport, *, width: int = 880,
         tooltip=[alt.Tooltip("ends:N", title="Makespan"),
                  alt.Tooltip("samples:Q", title="Realisations"),
                  alt.Tooltip("share:Q", title="Share", format=".1%")])
+    colour = alt.Color("name:N", legend=None,
+                       scale=alt.Scale(domain=["plan", "P50", "P80", "P95"],
+                                       range=[PLAN_COLOUR, "#059669", "#d97706", CAP_COLOUR]))
     rules = alt.Chart(marks).mark_rule(strokeWidth=2).encode(
-        x="makespan:Q",
-        color=alt.Color("name:N", title=None,
-                        scale=alt.Scale(domain=["plan", "P50", "P80", "P95"],
-                                        range=[PLAN_COLOUR, "#059669", "#d97706", CAP_COLOUR]),
-                        legend=alt.Legend(orient="top")),
-        tooltip=[alt.Tooltip("label:N", title="Marker")])
-    labels = alt.Chart(marks).mark_text(align="left", dx=3, dy=-4, fontSize=11,
-                                        baseline="top").encode(
-        x="makespan:Q", y=alt.YValue(0), text="label:N",  # type: ignore[attr-defined]
-        color=alt.Color("name:N", legend=None,
-                        scale=alt.Scale(domain=["plan", "P50", "P80", "P95"],
-                                        range=[PLAN_COLOUR, "#059669", "#d97706", CAP_COLOUR])))
+        x="makespan:Q", color=colour, tooltip=[alt.Tooltip("label:N", title="Marker")])
+    labels = alt.Chart(marks).mark_text(align="left", dx=4, fontSize=11, fontWeight="bold",
+                                        baseline="middle").encode(
+        x="makespan:Q", y="y:Q", text="label:N", color=colour)
     stalled = (f" · {pct(report.stall_probability)} of realisations stall and have no "
                "makespan" if report.stall_probability else "")
     return alt.layer(bars, rules, labels).properties(
@@ -244,7 +243,8 @@ def tornado_chart(sc: Scenario, report: StressReport, *, width: int = 520) -> al
         x=alt.X("rho:Q", scale=alt.Scale(domain=[-1, 1]),
                 title="rank correlation (Spearman, −1 to +1, no unit)"),
         color=alt.Color("moves:N", title="Moves", sort=moves,
-                        legend=alt.Legend(orient="top", labelLimit=0)),
+                        legend=alt.Legend(orient="bottom", direction="vertical",
+                                          labelLimit=0)),
         tooltip=[alt.Tooltip("driver:N", title="Step"), alt.Tooltip("moves:N", title="Moves"),
                  alt.Tooltip("rho:Q", title="Rank correlation", format="+.2f")],
     ).properties(width=width, height=alt.Step(11),

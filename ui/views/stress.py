@@ -31,6 +31,11 @@ LEVER_WORDS = {
     "lag": "every verification planned later",
     "buffer": "slack before every irreversible step",
 }
+LEVER_SHORT = {   # the multiselect's chips: short enough to show all three
+    "verification_delay": "robust caps",
+    "lag": "later verification",
+    "buffer": "slack before irreversible steps",
+}
 LAST_KEY = "rm_stress_last"      # per plan: the latest stress and hardening outcome keys
 
 
@@ -129,10 +134,10 @@ def show_report(sc: Scenario, plan: Result, rep: StressReport, *, requested: int
                  key="stress_breach_table")
     st.altair_chart(stress_charts.fan_chart(sc, rep, plan), width="content",
                     key="stress_fan")
-    st.altair_chart(stress_charts.makespan_chart(sc, rep), width="content",
+    st.altair_chart(stress_charts.makespan_chart(sc, rep, width=1000), width="stretch",
                     key="stress_makespan")
     if rep.tornado:
-        st.altair_chart(stress_charts.tornado_chart(sc, rep), width="content",
+        st.altair_chart(stress_charts.tornado_chart(sc, rep, width=1000), width="stretch",
                         key="stress_tornado")
         st.caption(GLOSSARY["Driver"])
     else:
@@ -263,13 +268,16 @@ def stress_tab(state: AppState) -> None:
     st.subheader("Harden to a target", anchor=False)
     st.caption(GLOSSARY["Hardening"] + " Each candidate roadmap is solved and stressed with "
                "the realisations and seed above.")
-    hcols = st.columns([1, 2, 1], vertical_alignment="bottom")
+    hcols = st.columns([1, 3, 1], vertical_alignment="bottom")
     target_pct = float(hcols[0].number_input("Target breach probability (%)", min_value=0.0,
                                              max_value=100.0, value=5.0, step=1.0,
                                              key="stress_target"))
     picked = hcols[1].multiselect("Ways to harden", list(LEVER_WORDS),
                                   default=list(LEVER_WORDS), key="stress_levers",
-                                  format_func=lambda lv: LEVER_WORDS[lv])
+                                  format_func=lambda lv: LEVER_SHORT[lv],
+                                  help="Robust caps: " + LEVER_WORDS["verification_delay"]
+                                       + ". Later verification: " + LEVER_WORDS["lag"]
+                                       + ". Slack: " + LEVER_WORDS["buffer"] + ".")
     levers = tuple(lv for lv in LEVER_WORDS if lv in picked)
     hkey = ("harden", state.result_key, samples, seed, target_pct, levers)
     if hcols[2].button("Harden to target", key="stress_harden", disabled=busy or not levers):
