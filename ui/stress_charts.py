@@ -44,6 +44,16 @@ def span(sc: Scenario, t: int | None) -> str:
     return f"{t} {sc.time_unit}s" + (f" (ends {date})" if date else "")
 
 
+def duration(sc: Scenario, t: int | None) -> str:
+    return "—" if t is None else f"{t} {sc.time_unit}s"
+
+
+def ends(sc: Scenario, t: int | None) -> str:
+    """' · ends 2028-12' (nothing without a calendar or a time)."""
+    date = cal_label(sc, t) if t is not None else None
+    return f" · ends {date}" if date else ""
+
+
 # --------------------------------------------------------------------------
 # Fan chart
 def fan_rows(sc: Scenario, report: StressReport, parties: list[str]) -> pd.DataFrame:

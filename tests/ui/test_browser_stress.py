@@ -63,8 +63,8 @@ def _stress_path(page: Any, server: str, expect: Any) -> None:
     expect(charts).to_have_count(3)
     for k in range(3):
         expect(charts.nth(k).locator("canvas, svg").first).to_be_visible()
-    expect(panel.locator('[data-testid="stMetric"]', has_text="Makespan P50")).to_contain_text(
-        "months (ends ")
+    expect(panel.locator('[data-testid="stMetric"]', has_text="Makespan P50 · ends ")
+           ).to_contain_text("months")
     shown = {m: panel.locator('[data-testid="stMetric"]', has_text=m)
              .locator('[data-testid="stMetricValue"]').inner_text()
              for m in ("Highest breach probability", "Makespan P50", "Makespan P80",

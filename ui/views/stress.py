@@ -112,12 +112,14 @@ def _headline(sc: Scenario, rep: StressReport) -> None:
     with st.container(horizontal=True, gap="small", key="stress_headline"):
         st.metric("Highest breach probability", stress_charts.pct(rep.breach_probability),
                   width="content", help=GLOSSARY["Breach probability"])
+        # Short values keep the strip on one line; the end date goes with the label.
         for q in stress_charts.PERCENTILES:
-            st.metric(f"Makespan {q.upper()}", stress_charts.span(sc, mk[q]), width="content",
+            st.metric(f"Makespan {q.upper()}{stress_charts.ends(sc, mk[q])}",
+                      stress_charts.duration(sc, mk[q]), width="content",
                       help=GLOSSARY["Makespan"] + f" {q.upper()}: {q[1:]} % of the "
                       "realisations that do not stall end by then.")
-        st.metric("Planned makespan", stress_charts.span(sc, rep.plan_makespan),
-                  width="content")
+        st.metric(f"Planned makespan{stress_charts.ends(sc, rep.plan_makespan)}",
+                  stress_charts.duration(sc, rep.plan_makespan), width="content")
         st.metric("Stall probability", stress_charts.pct(rep.stall_probability),
                   width="content", help=GLOSSARY["Stall probability"])
 
