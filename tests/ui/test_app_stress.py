@@ -262,3 +262,36 @@ def test_no_solved_roadmap_no_stress_button(monkeypatch: pytest.MonkeyPatch,
     at = open_app(monkeypatch, tmp_path, str(path))
     assert any("no solved roadmap to stress" in i.value for i in at.info)
     assert not [b for b in at.button if b.key == "stress_run"]
+
+
+def test_the_figures_draw_the_reports_numbers_with_units_and_dates() -> None:
+    """The charts' data are the report's figures (never recomputed), labelled in units."""
+    from models import parse_scenario
+    from optimizer.studies.stress import stress
+    from tests.conftest import solve_checked
+    from ui import stress_charts
+
+    sc = parse_scenario(BUFFER, "<test>")
+    plan = solve_checked(sc)
+    rep = stress(sc, plan, samples=2000, seed=0)
+    marks = stress_charts.makespan_marks(sc, rep)
+    assert list(marks["name"]) == ["P50", "P80", "P95", "plan"]
+    assert list(marks["makespan"]) == [rep.makespan["p50"], rep.makespan["p80"],
+                                       rep.makespan["p95"], 2]
+    assert marks["label"].iloc[-1] == "plan 2 months (ends 2020-03)"
+    fan = stress_charts.fan_rows(sc, rep, ["A"])
+    bands = rep.exposure_bands["A"]
+    assert bands is not None
+    assert fan[["t", "p10", "p50", "p90"]].values.tolist() == bands
+    assert fan["when"].iloc[0] == "month 0 (2020-01)"
+    chart = stress_charts.fan_chart(sc, rep, plan).to_dict()
+    assert "cap 5 value points" in json.dumps(chart)
+    breach = stress_charts.breach_rows(sc, rep)
+    assert breach.to_dict("records")[0]["cap"] == "Alpha: exposure at most 5 value points"
+    assert breach.to_dict("records")[0]["breach probability"] == \
+        f"{100 * rep.caps[0]['breach_probability']:.1f} %"
+    tornado = stress_charts.tornado_rows(sc, rep)
+    assert set(tornado["driver"]) == {"Beta's opening step — its own delay"}
+    assert set(tornado["moves"]) <= {"how late the roadmap ends", "Alpha's peak exposure",
+                                     "Beta's peak exposure"}
+    assert stress_charts.makespan_chart(sc, rep).to_dict()["layer"]
