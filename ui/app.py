@@ -20,6 +20,7 @@ from ui import state as app_state  # noqa: E402
 from ui.views import backtest as backtest_view  # noqa: E402
 from ui.views import compare, roadmap  # noqa: E402
 from ui.views import explain as explain_view  # noqa: E402
+from ui.views import stress as stress_view  # noqa: E402
 
 FLASH = {"error": st.error, "warning": st.warning, "info": st.info, "success": st.success}
 
@@ -41,7 +42,8 @@ def main() -> None:
         if jobs.running():
             jobs.progress_panel()
     history = backtest_view.has_history(state.working)
-    names = ["Roadmap", "Edit", "Explain", "Compare"] + (["History"] if history else [])
+    names = ["Roadmap", "Edit", "Explain", "Compare", "Stress"] + (
+        ["History"] if history else [])
     # Tab switches rerun the script so that the History tab (a solve of its
     # own) is computed only while it is open.
     tabs = st.tabs(names, key="main_tabs", on_change="rerun")
@@ -53,9 +55,12 @@ def main() -> None:
         explain_view.explain_tab(state)
     with tabs[3]:
         compare.compare_tab(state)
+    with tabs[4]:   # stress runs are long: drawn only while the tab is open
+        if tabs[4].open:
+            stress_view.stress_tab(state)
     if history:
-        with tabs[4]:
-            if tabs[4].open:
+        with tabs[5]:
+            if tabs[5].open:
                 backtest_view.render_backtest(state.working, state.options())
             else:
                 st.caption("Open this tab to backtest the scenario against history.")

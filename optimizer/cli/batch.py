@@ -399,7 +399,8 @@ def pareto_command(
     scenario: Annotated[str, typer.Argument(help="Scenario file or built-in dataset name.")],
     x: Annotated[str, typer.Option("--x", help="Capped metric: makespan, peak_exposure or "
                                    "phase_imbalance.")] = "makespan",
-    y: Annotated[str, typer.Option("--y", help="Minimised metric.")] = "peak_exposure",
+    y: Annotated[str, typer.Option("--y", help="Minimised metric, or breach_probability "
+                                   "(the stress test, SPEC §5.7).")] = "peak_exposure",
     out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Chart: .png, .svg or "
                         ".html.")] = None,
     store_path: Annotated[Path | None, typer.Option("--store", help="Run store (SQLite).")
@@ -412,13 +413,35 @@ def pareto_command(
     parties: Annotated[str | None, typer.Option(
         "--parties", help="Comma-separated parties for peak_exposure, e.g. US,DPRK "
         "(default: all parties).")] = None,
+    samples: Annotated[int, typer.Option("--samples", "-n", min=1, max=10_000_000,
+                       help="With --y breach_probability: realisations per roadmap.")
+                       ] = 10_000,
+    levers: Annotated[str | None, typer.Option(
+        "--levers", help="With --y breach_probability: comma-separated hardening levers "
+        "(verification_delay, lag, buffer; default: all).")] = None,
+    ks: Annotated[str | None, typer.Option(
+        "--k", help="With --y breach_probability: comma-separated lever strengths "
+        "(default: 1, 2, 3, 4, 6, ... up to the widest delay in the uncertainty).")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, max=256,
+                    help="With --y breach_probability: candidate solves at once.")] = 1,
+    executor: Annotated[Executor, typer.Option(
+        "--executor", help="With --y breach_probability: where candidates are solved.")
+        ] = Executor.local,
 ) -> None:
-    """The trade-off curve of two metrics (epsilon-constraint); points saved in the store."""
+    """The trade-off curve of two metrics (epsilon-constraint); points saved in the store.
+
+    ``--y breach_probability`` (with ``--x makespan``): the stress test's breach
+    probability against makespan over the hardening levers' roadmaps (SPEC §5.7).
+    """
     from models import ScenarioError, SolveOptions
     from optimizer.cli.common import load
     from optimizer.studies.pareto import check_metrics, pareto
 
     out, err = _consoles()
+    if y == "breach_probability":
+        _breach_pareto(scenario, x, out_file, time_limit, workers, seed, fmt, samples, levers,
+                       ks, jobs, executor)
+        return
     try:
         check_metrics(x, y)
     except ScenarioError as exc:
@@ -463,6 +486,67 @@ def pareto_command(
     if not front.points:
         err.print("no schedule found within the time limit", markup=False)
         raise typer.Exit(3)
+
+
+def _breach_pareto(scenario: str, x: str, out_file: Path | None, time_limit: float,
+                   workers: int, seed: int, fmt: CompareFmt, samples: int,
+                   levers: str | None, ks: str | None, jobs: int, executor: Executor) -> None:
+    """``roadmap pareto --y breach_probability``: makespan against breach probability."""
+    from models import SolveOptions
+    from optimizer.cli.common import load
+    from optimizer.studies.stress import PlanNotSolved
+    from optimizer.studies.stress.front import breach_front
+    from optimizer.studies.stress.harden import LEVERS
+
+    out, err = _consoles()
+    if x != "makespan":
+        _fail(f"--x must be makespan with --y breach_probability, got {x!r}")
+    if out_file is not None and out_file.suffix.lower() not in (".png", ".svg", ".html"):
+        _fail(f"{out_file}: the chart file must end in .png, .svg or .html")
+    chosen = tuple(q.strip() for q in levers.split(",") if q.strip()) if levers else LEVERS
+    for lever in chosen:
+        if lever not in LEVERS:
+            _fail(f"--levers: unknown lever {lever!r} (expected {', '.join(LEVERS)})")
+    strengths: list[int] | None = None
+    if ks:
+        try:
+            strengths = [int(q) for q in ks.split(",") if q.strip()]
+        except ValueError:
+            _fail(f"--k: comma-separated whole numbers expected, got {ks!r}")
+        if any(k < 0 for k in strengths):
+            _fail(f"--k: strengths are 0 or more, got {ks!r}")
+    sc = load(scenario)
+    opts = SolveOptions(time_limit_s=time_limit, workers=workers, seed=seed)
+    try:
+        with _TermAsInterrupt():
+            front = breach_front(
+                sc, levers=chosen, ks=strengths, samples=samples, seed=seed, options=opts,
+                executor=executor.value, jobs=jobs,
+                on_point=lambda p: err.print(f"point: {p.label}: makespan={p.x} breach "
+                                             f"probability={p.y:.4f}", markup=False))
+    except KeyboardInterrupt:
+        err.print("interrupted", markup=False)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except PlanNotSolved as exc:
+        err.print(f"{sc.name}: {exc}", markup=False)
+        raise typer.Exit(1) from None
+    if out_file is not None:
+        try:
+            front.save_chart(out_file)
+        except OSError as exc:
+            _fail(f"{out_file}: cannot write the chart: {exc.strerror or exc}")
+    if fmt is CompareFmt.json:
+        sys.stdout.write(json.dumps(front.to_dict(), indent=2) + "\n")
+        return
+    from rich.table import Table
+
+    table = Table(title=f"Pareto front: breach probability against makespan "
+                        f"({samples} realisations, seed {seed}, {front.solves} solves)")
+    for col in ("makespan", "breach probability", "roadmap", "status"):
+        table.add_column(col)
+    for p in front.points:
+        table.add_row(f"{p.x} {sc.time_unit}s", f"{100 * p.y:.1f}%", p.label or "", p.status)
+    out.print(table)
 
 
 def register(app: typer.Typer) -> None:

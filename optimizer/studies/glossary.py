@@ -41,6 +41,21 @@ GLOSSARY: dict[str, str] = {
     "Reciprocal pair": (
         "Two steps of different sides that must start together (within a stated gap): "
         "linked by a grey line in the exchange view."),
+    "Breach probability": (
+        "The share of the stress test's random realisations in which a side's exposure "
+        "goes above its cap at some moment: the chance that slips, late or refused "
+        "verifications and doubt about the numbers drive it off the cliff."),
+    "Stall probability": (
+        "The share of realisations in which the roadmap stops for good: a verification "
+        "never comes, so the steps that wait on it never start."),
+    "Driver": (
+        "A step whose delay moves a figure: the rank correlation (from -1 to +1, no unit) "
+        "between how late the step was in a realisation and how late the roadmap ended or "
+        "how exposed a side got. Near +1: when this step slips, that figure gets worse."),
+    "Hardening": (
+        "Re-planning so that the caps still hold when things slip: caps that must hold "
+        "even with late verification, verification planned later, or slack before "
+        "irreversible steps. Its price is the longer roadmap."),
     "Binding rule": (
         "A rule that holds the roadmap where it is: relaxing it would give a better roadmap."),
 }

@@ -46,12 +46,13 @@ MAX_POINTS = 500
 @dataclass(frozen=True)
 class ParetoPoint:
     x: int
-    y: int
-    cap: int | None          # the cap on x that produced it (None: uncapped)
+    y: float                 # an integer metric, or a probability (breach_probability)
+    cap: int | None          # the cap on x that produced it (None: uncapped); a lever's k
     status: str
     run_id: str | None
     result: Result
     scenario: Scenario
+    label: str | None = None  # what produced it when not a cap (e.g. "buffer=4")
 
 
 @dataclass
@@ -66,32 +67,42 @@ class ParetoFront:
         """True when every solve was proven optimal (the front is then exact)."""
         return all(p.status == "optimal" for p in self.points)
 
-    def pairs(self) -> list[tuple[int, int]]:
+    def pairs(self) -> list[tuple[int, float]]:
         return [(p.x, p.y) for p in self.points]
+
+    @property
+    def labelled(self) -> bool:
+        return any(p.label is not None for p in self.points)
 
     def to_frame(self) -> pd.DataFrame:
         import pandas as pd
 
+        extra = ["label"] if self.labelled else []
         return pd.DataFrame([{self.x: p.x, self.y: p.y, "cap": p.cap, "status": p.status,
-                              "run_id": p.run_id} for p in self.points],
-                            columns=[self.x, self.y, "cap", "status", "run_id"])
+                              "run_id": p.run_id, **({"label": p.label} if extra else {})}
+                             for p in self.points],
+                            columns=[self.x, self.y, "cap", "status", "run_id", *extra])
 
     def to_dict(self) -> dict[str, Any]:
+        labelled = self.labelled
         return {"x": self.x, "y": self.y, "exact": self.exact, "solves": self.solves,
                 "points": [{"x": p.x, "y": p.y, "cap": p.cap, "status": p.status,
-                            "run_id": p.run_id} for p in self.points]}
+                            "run_id": p.run_id, **({"label": p.label} if labelled else {})}
+                           for p in self.points]}
 
     def chart(self) -> Any:
         import altair as alt
 
         data = self.to_frame()
+        share = self.y == "breach_probability"
         base = alt.Chart(data).encode(
             x=alt.X(f"{self.x}:Q", title=self.x.replace("_", " ")),
-            y=alt.Y(f"{self.y}:Q", title=self.y.replace("_", " ")),
+            y=alt.Y(f"{self.y}:Q", title=self.y.replace("_", " "),
+                    axis=alt.Axis(format="%") if share else alt.Axis()),
         )
         line = base.mark_line(interpolate="step-after", color="#888")
         dots = base.mark_circle(size=90).encode(
-            tooltip=[self.x, self.y, "status", "run_id"])
+            tooltip=[self.x, self.y, "status", "label" if self.labelled else "run_id"])
         return (line + dots).properties(
             title=f"Trade-off: {self.y} against {self.x}", width=520, height=340)
 
@@ -220,7 +231,7 @@ def _non_dominated(points: list[ParetoPoint]) -> list[ParetoPoint]:
     """Drop points another one dominates (only possible after a non-optimal solve)."""
     keep = [p for p in points
             if not any((q.x <= p.x and q.y <= p.y) and (q.x, q.y) != (p.x, p.y) for q in points)]
-    seen: set[tuple[int, int]] = set()
+    seen: set[tuple[int, float]] = set()
     out = []
     for p in sorted(keep, key=lambda p: (p.x, p.y)):
         if (p.x, p.y) not in seen:

@@ -11,7 +11,7 @@ field: concession, category, party, default).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -105,6 +105,11 @@ class Compiled:
     # Risk (n, R) and credit (n, P, R) at each value percentage min..max of ``value``.
     risk_table: np.ndarray | None = None
     credit_table: np.ndarray | None = None
+    # Progress records (module docstring); all False / -1 without a progress section.
+    fixed_start: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    fixed_duration: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    fixed_verification: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    reversed_at: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     @property
     def n(self) -> int:
@@ -232,12 +237,41 @@ def compile_plan(sc: Scenario, plan: Result) -> Compiled:
         order=order, acyclic=acyclic, edges=edges, into=into, gaps=gaps, caps=caps,
         horizon=sc.horizon, plan_sha=plan.scenario.sha256,
         plan_makespan=int((start + duration).max()) if n else 0)
+    _records(sc, comp)
     risk, credit = figures(comp, None)
     comp.risk, comp.credit = risk[:, 0], credit[:, :, 0]
     if value_pct is not None:
         pcts = np.arange(value_pct[0], value_pct[2] + 1, dtype=np.int64)
         comp.risk_table, comp.credit_table = figures(comp, np.tile(pcts, (n, 1)))
     return comp
+
+
+def _records(sc: Scenario, comp: Compiled) -> None:
+    """Mark what the progress section fixed (module docstring)."""
+    n = comp.n
+    comp.fixed_start = np.zeros(n, bool)
+    comp.fixed_duration = np.zeros(n, bool)
+    comp.fixed_verification = np.zeros(n, bool)
+    comp.reversed_at = np.full(n, -1, np.int64)
+    if sc.progress is None:
+        return
+    index = {cid: i for i, cid in enumerate(comp.ids)}
+    as_of = sc.progress.as_of
+    for step in sc.progress.steps:
+        i = index.get(step.id)
+        if i is None:
+            continue
+        comp.fixed_start[i] = True
+        if step.end is None:      # under way: its remaining duration is the future's
+            continue
+        comp.fixed_duration[i] = True
+        if step.verified is not None or comp.lag[i] < 0:
+            comp.fixed_verification[i] = True          # recorded, refused, or never due
+        else:
+            comp.fixed_verification[i] = int(comp.start[i] + comp.duration[i]
+                                             + comp.lag[i]) <= as_of
+        if step.reversed is not None:
+            comp.reversed_at[i] = step.reversed
 
 
 def figures(comp: Compiled, pct: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:

@@ -28,6 +28,11 @@ original rules (so verified times, exposure and metrics are the original's),
 then given the original's SHA-256, status ``feasible`` and no bounds (it is
 not an optimum of the original); it must pass the checker against it. Its price is
 the rise in makespan (and every other metric) over the unhardened roadmap.
+
+``stop()`` (checked before every round of candidates) and a ``solve_batch``
+that raises ``Stopped`` end the search early; the result then keeps what was
+found (``stopped`` is True, the candidates so far are listed, and a roadmap
+already confirmed with the fresh seed stays the answer).
 """
 
 from __future__ import annotations
@@ -54,6 +59,10 @@ LEVERS = ("verification_delay", "lag", "buffer")
 FRESH_SEED_OFFSET = 1_000_003
 
 
+class Stopped(Exception):
+    """The search was asked to stop (raised by ``solve_batch`` or by the ``stop`` check)."""
+
+
 @dataclass
 class Candidate:
     lever: str
@@ -75,6 +84,7 @@ class Hardening:
     plan: Result | None                  # the hardened roadmap (for the original scenario)
     report: StressReport | None          # re-measured with a fresh seed
     candidates: list[Candidate] = field(default_factory=list)
+    stopped: bool = False
 
     @property
     def price(self) -> dict[str, int] | None:
@@ -94,7 +104,8 @@ class Hardening:
     def to_dict(self) -> dict[str, Any]:
         low = self.lowest
         return {
-            "target": self.target, "met": self.met, "lever": self.lever, "k": self.k,
+            "target": self.target, "met": self.met, "stopped": self.stopped,
+            "lever": self.lever, "k": self.k,
             "price": self.price,
             "lowest": None if low is None else {
                 "lever": low.lever, "k": low.k, "breach_probability": low.breach_probability,
@@ -173,8 +184,10 @@ def _starts(result: Result) -> dict[str, int | None]:
 class _Search:
     def __init__(self, sc: Scenario, base: Result, target: float, samples: int, seed: int,
                  solve_batch: Callable[[list[Scenario]], list[Result | None]],
-                 log: Callable[[str], None], options: SolveOptions) -> None:
+                 log: Callable[[str], None], options: SolveOptions,
+                 stop: Callable[[], bool] | None = None) -> None:
         self.options = options
+        self.stop = stop
         self.sc, self.base, self.target, self.samples, self.seed = sc, base, target, samples, seed
         self.solve_batch, self.log = solve_batch, log
         self.seen: dict[tuple[str, int], Candidate] = {}
@@ -183,6 +196,8 @@ class _Search:
         todo = [k for k in dict.fromkeys(ks) if (lever, k) not in self.seen]
         if not todo:
             return
+        if self.stop is not None and self.stop():
+            raise Stopped
         results = self.solve_batch([variant(self.sc, lever, k) for k in todo])
         for k, res in zip(todo, results, strict=True):
             issued = reissue(self.sc, res, self.options) if res is not None and res.solved \
@@ -283,12 +298,10 @@ def harden(scenario: Scenario, plan: Result | None = None, *, target: float = 0.
            options: SolveOptions | None = None, executor: str | Executor = "local",
            jobs: int = 2, address: str | None = None, max_k: int | None = None,
            log: Callable[[str], None] | None = None,
-           solve_batch: Callable[[list[Scenario]], list[Result | None]] | None = None
-           ) -> Hardening:
+           solve_batch: Callable[[list[Scenario]], list[Result | None]] | None = None,
+           stop: Callable[[], bool] | None = None) -> Hardening:
     """Find the least-costly roadmap whose breach probability (the highest over the
     caps) is at most ``target``, trying ``levers`` in order; see the module docstring."""
-    from optimizer.check import check
-
     if not 0.0 <= target <= 1.0:
         raise ValueError(f"the target is a probability in [0, 1], got {target}")
     opts = options or SolveOptions(time_limit_s=30.0, workers=1)
@@ -304,7 +317,26 @@ def harden(scenario: Scenario, plan: Result | None = None, *, target: float = 0.
             out.met, out.plan, out.report = True, base, fresh
             return out
     solver = solve_batch or batch_solver(opts, executor, jobs, address)
-    search = _Search(scenario, base, target, samples, seed, solver, say, opts)
+    search = _Search(scenario, base, target, samples, seed, solver, say, opts, stop)
+    try:
+        _levers(scenario, search, out, levers, max_k, jobs, samples, seed, say)
+    except Stopped:
+        out.stopped = True
+        say("stopped: keeping what was found so far")
+    finally:
+        out.candidates = sorted(search.seen.values(), key=lambda c: (c.lever, c.k))
+        closer = getattr(solver, "close", None)
+        if solve_batch is None and closer is not None:
+            closer()
+    return out
+
+
+def _levers(scenario: Scenario, search: _Search, out: Hardening, levers: tuple[str, ...],
+            max_k: int | None, jobs: int, samples: int, seed: int,
+            say: Callable[[str], None]) -> None:
+    """Every lever in turn; the best confirmed roadmap goes into ``out``."""
+    from optimizer.check import check
+
     unc = scenario.uncertainty
     spread = 1
     if unc is not None:
@@ -324,7 +356,7 @@ def harden(scenario: Scenario, plan: Result | None = None, *, target: float = 0.
                             seed + FRESH_SEED_OFFSET)
             say(f"{lever}={k}: fresh seed breach {fresh.breach_probability:.3f}"
                 + (f"; checker: {problems[0]}" if problems else ""))
-            if not problems and fresh.breach_probability <= target:
+            if not problems and fresh.breach_probability <= out.target:
                 if best is None or (cand.makespan or 0) < (best.makespan or 0):
                     best = cand
                     out.met, out.lever, out.k = True, lever, k
@@ -336,8 +368,3 @@ def harden(scenario: Scenario, plan: Result | None = None, *, target: float = 0.
             search.evaluate(lever, [k])
             if not search.good(lever, k):
                 break
-    out.candidates = sorted(search.seen.values(), key=lambda c: (c.lever, c.k))
-    closer = getattr(solver, "close", None)
-    if solve_batch is None and closer is not None:
-        closer()
-    return out

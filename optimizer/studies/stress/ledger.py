@@ -1,8 +1,9 @@
 """Each party's exposure over time in every realisation (the §5.4 ledger's exposure).
 
 ``exposure_p(t)`` = risk of p's started steps with ``s <= t`` minus credit to p
-of other parties' steps verified by t (``v <= t``), with the realised times
-and the sample's risk and credit. A step that never starts carries no risk; a
+of other parties' steps verified by t (``v <= t``) and not reversed by t
+(SPEC §5.5: a reversal at r ends the credit from r on), with the realised
+times and the sample's risk and credit. A step that never starts carries no risk; a
 verification that never comes, no credit. A cap rule's
 ``verification_delay`` plays no part (SPEC §5.7).
 
@@ -25,9 +26,9 @@ GRID_CELLS = 2_000_000   # cells of one exposure slice (rows x times)
 GridSink = Callable[[int, np.ndarray], None]   # (party index, exposure (rows, T + 1))
 
 
-def horizon_of(t: Times) -> int:
-    """The last time any event of the block happens."""
-    last = 0
+def horizon_of(t: Times, reversed_at: np.ndarray | None = None) -> int:
+    """The last time any event of the block happens (reversals included)."""
+    last = 0 if reversed_at is None or reversed_at.size == 0 else max(0, int(reversed_at.max()))
     for arr in (t.start, t.verified):
         finite = arr[arr < NEVER]
         if finite.size:
@@ -44,7 +45,7 @@ def exposure(comp: Compiled, t: Times, pct: np.ndarray | None,
     """
     n, b = t.start.shape
     P = len(comp.parties)
-    T = horizon_of(t)
+    T = horizon_of(t, comp.reversed_at)
     width = T + 1
     rows = max(1, GRID_CELLS // width)
     peaks = np.zeros((P, b), np.int64)
@@ -67,9 +68,16 @@ def exposure(comp: Compiled, t: Times, pct: np.ndarray | None,
     for p in range(P):
         own = np.flatnonzero(comp.party == p)
         gives = np.flatnonzero((comp.party != p) & (comp.lag >= 0))
-        times = np.concatenate([t.start[own], t.verified[gives]], axis=0)
+        got = credit_to(p, gives)
+        rev = comp.reversed_at[gives][:, None]
+        # Credit counts on [v, r): none at all when the reversal came first.
+        counts = verified[gives] & ((rev < 0) | (t.verified[gives] < rev))
+        back = np.flatnonzero(comp.reversed_at[gives] >= 0)
+        times = np.concatenate([t.start[own], t.verified[gives],
+                                np.broadcast_to(rev[back], (back.size, b))], axis=0)
         deltas = np.concatenate([np.where(started[own], risk[own], 0),
-                                 -np.where(verified[gives], credit_to(p, gives), 0)], axis=0)
+                                 -np.where(counts, got, 0),
+                                 np.where(counts[back], got[back], 0)], axis=0)
         if times.shape[0] == 0:
             if sink is not None:
                 for lo in range(0, b, rows):

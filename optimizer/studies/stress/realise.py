@@ -12,6 +12,10 @@ A graph with cycles (negative ``min_lag`` back-edges) is iterated from the
 plan to its least fixpoint, at most n + 1 passes; a sample still moving after
 that can never be executed (delays made a cycle positive) and counts as
 stalled. Arrays are (n, b): concessions by samples.
+
+A recorded step (``Compiled.fixed_start``, SPEC §5.5) happened: its start is
+the record's whatever its predecessors did, and no precedence into it ties
+it to the chain that sets the makespan.
 """
 
 from __future__ import annotations
@@ -54,7 +58,7 @@ def realise(comp: Compiled, draws: Draws) -> Times:
     for _ in range(passes):
         moving = np.zeros(b, bool)
         for i in comp.order:
-            if not comp.into[i]:
+            if not comp.into[i] or comp.fixed_start[i]:
                 continue
             lo = np.full(b, comp.start[i], np.int64)
             never = np.zeros(b, bool)
@@ -87,6 +91,8 @@ def _critical(comp: Compiled, s: np.ndarray, e: np.ndarray, v: np.ndarray, dur: 
     for _ in range(passes):
         before = crit.sum()
         for i in reversed(comp.order):
+            if comp.fixed_start[i]:
+                continue
             for k in comp.into[i]:
                 ed = comp.edges[k]
                 p = _point(ed.from_kind, s[ed.src], e[ed.src], v[ed.src])

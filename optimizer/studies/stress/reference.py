@@ -38,6 +38,10 @@ def _figures(comp: Compiled, i: int, pct: int | None) -> tuple[int, list[int]]:
 def one_sample(comp: Compiled, delay: list[int], vdelay: list[int], failed: list[bool],
                pct: list[int] | None) -> dict[str, object]:
     n = comp.n
+    # What the progress record fixed is not random, whatever was drawn for it.
+    delay = [0 if comp.fixed_duration[i] else delay[i] for i in range(n)]
+    vdelay = [0 if comp.fixed_verification[i] else vdelay[i] for i in range(n)]
+    failed = [bool(failed[i]) and not comp.fixed_verification[i] for i in range(n)]
     dur = [int(comp.duration[i]) + delay[i] for i in range(n)]
     lag = [int(comp.lag[i]) + vdelay[i] for i in range(n)]
     s = [int(x) for x in comp.start]
@@ -52,8 +56,8 @@ def one_sample(comp: Compiled, delay: list[int], vdelay: list[int], failed: list
     for _ in range(passes):
         moving = False
         for i in comp.order:
-            if not comp.into[i]:
-                continue
+            if not comp.into[i] or comp.fixed_start[i]:
+                continue      # a recorded step started when the record says
             lo = int(comp.start[i])
             never = False
             for k in comp.into[i]:
@@ -79,6 +83,8 @@ def one_sample(comp: Compiled, delay: list[int], vdelay: list[int], failed: list
         changed = False
         rounds += 1
         for i in reversed(comp.order):
+            if comp.fixed_start[i]:
+                continue
             for k in comp.into[i]:
                 ed = comp.edges[k]
                 bound = point(ed.src, ed.from_kind) + ed.min_lag - (
@@ -89,8 +95,9 @@ def one_sample(comp: Compiled, delay: list[int], vdelay: list[int], failed: list
 
     figs = [_figures(comp, i, None if pct is None else pct[i]) for i in range(n)]
     last = 0
-    for x in s + v:
-        if x < NEVER:
+    rev = [int(r) for r in comp.reversed_at]
+    for x in s + v + rev:
+        if 0 <= x < NEVER:
             last = max(last, x)
     levels: list[list[int]] = []
     peaks: list[int] = []
@@ -98,8 +105,9 @@ def one_sample(comp: Compiled, delay: list[int], vdelay: list[int], failed: list
         row = []
         for t in range(last + 1):
             at_risk = sum(figs[i][0] for i in range(n) if comp.party[i] == p and s[i] <= t)
+            # A reversed step's credit counts from its verification until the reversal.
             received = sum(figs[j][1][p] for j in range(n)
-                           if comp.party[j] != p and v[j] <= t)
+                           if comp.party[j] != p and v[j] <= t and not 0 <= rev[j] <= t)
             row.append(at_risk - received)
         levels.append(row)
         peaks.append(max(0, max(row)))

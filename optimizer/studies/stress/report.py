@@ -7,8 +7,10 @@ highest) and that probability, and its share of samples above 0; per
 concession ``started_probability``; ``tornado`` (Spearman rank correlation
 of each concession's sampled delays with each party's peak and with the
 makespan, over the first ``TORNADO_SAMPLES`` samples; makespan over the ones
-among them that do not stall) and ``exposure_bands`` (P10/P50/P90 of each
-party's exposure at every t, for fan charts).
+among them that do not stall), ``exposure_bands`` (P10/P50/P90 of each
+party's exposure at every t, for fan charts; ``bands_frame()``) and
+``makespan_distribution`` (``[makespan, samples]`` over the samples that do
+not stall, for a histogram; ``makespan_frame()``).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class StressReport:
     plan_makespan: int = 0
     tornado: list[dict[str, Any]] = field(default_factory=list)
     exposure_bands: dict[str, list[list[int]] | None] = field(default_factory=dict)
+    makespan_distribution: list[list[int]] = field(default_factory=list)
 
     # -- views ---------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -56,6 +59,7 @@ class StressReport:
             "concessions": [dict(c) for c in self.concessions],
             "plan_makespan": self.plan_makespan, "tornado": [dict(t) for t in self.tornado],
             "exposure_bands": dict(self.exposure_bands),
+            "makespan_distribution": [list(r) for r in self.makespan_distribution],
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -95,6 +99,21 @@ class StressReport:
                               "cap": p["cap"], "breach_time": p["breach_time"],
                               "breach_time_probability": p["breach_time_probability"]}
                              for p in self.parties])
+
+    def bands_frame(self) -> pd.DataFrame:
+        """One row per party and time: the P10, P50 and P90 of its exposure then."""
+        import pandas as pd
+
+        rows = [{"party": party, "t": t, "p10": p10, "p50": p50, "p90": p90}
+                for party, bands in self.exposure_bands.items() if bands
+                for t, p10, p50, p90 in bands]
+        return pd.DataFrame(rows, columns=["party", "t", "p10", "p50", "p90"])
+
+    def makespan_frame(self) -> pd.DataFrame:
+        """How many samples (that do not stall) end at each makespan."""
+        import pandas as pd
+
+        return pd.DataFrame(self.makespan_distribution, columns=["makespan", "samples"])
 
     def tornado_frame(self) -> pd.DataFrame:
         import pandas as pd
@@ -259,4 +278,6 @@ class Accumulator:
                          for i, cid in enumerate(comp.ids)],
             plan_makespan=comp.plan_makespan, tornado=self._tornado(),
             exposure_bands={party: self.timelines[p].bands()
-                            for p, party in enumerate(comp.parties)})
+                            for p, party in enumerate(comp.parties)},
+            makespan_distribution=[[v, int(k)] for v, k in enumerate(self.makespan.c.tolist())
+                                   if k])

@@ -19,6 +19,10 @@ correlation rho. Draws are read off the inverse CDF at precomputed cuts
 same ``Z_p`` drives the party's duration delays and verification delays (a
 slow party is slow at both); verification failures and value percentages are
 independent.
+
+Progress records (``Compiled.fixed_*``): every number is drawn as usual (so a
+seed's draws do not depend on the record), then what the record fixed is
+set to no delay and no failure: only the future is sampled.
 """
 
 from __future__ import annotations
@@ -111,6 +115,11 @@ def draw_block(comp: Compiled, seed: int, block: int, size: int) -> Draws:
     if comp.value_pct is not None:
         tri = np.tile(np.array(comp.value_pct, np.int64), (comp.n, 1))
         pct = triangular(rng.random((comp.n, size)), tri)
+    if comp.fixed_duration.any():
+        delay[comp.fixed_duration] = 0
+    if comp.fixed_verification.any():
+        vdelay[comp.fixed_verification] = 0
+        failed[comp.fixed_verification] = False
     return Draws(delay, vdelay, failed, pct)
 
 
