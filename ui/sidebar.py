@@ -167,10 +167,11 @@ def new_box(state: AppState) -> None:
         st.text_input("Calendar start (optional)", key="new_sc.calendar",
                       placeholder="2018-06 or 2018-06-12",
                       help="Only for display: dates on the axes and in the tables")
-        first = st.columns([1, 2])
-        first[0].text_input("First party: id", key="new_sc.party", placeholder="US")
-        first[1].text_input("its name", key="new_sc.party_name",
-                           placeholder="United States")
+        first = st.columns([2, 3])
+        first[0].text_input("First party", key="new_sc.party", placeholder="US",
+                            help="Its id: how concessions and rules name it")
+        first[1].text_input("Its name", key="new_sc.party_name",
+                            placeholder="United States")
         st.form_submit_button("Create the scenario", on_click=_new_scenario,
                               args=(state,), width="stretch")
 
