@@ -233,7 +233,11 @@ def main() -> None:
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[1])
     parser.add_argument("--label", default="this checkout")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--repeats", type=int, default=REPEATS,
+                        help="times each action is measured (5 for the record)")
     args = parser.parse_args()
+    global REPEATS
+    REPEATS = args.repeats
     partial: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         proc, url = start_server(args.root.resolve(), Path(tmp) / "runs.sqlite")
