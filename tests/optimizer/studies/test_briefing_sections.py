@@ -131,3 +131,24 @@ def test_infeasible_briefing_leads_with_the_cheapest_correction(tmp_path: Path) 
     # An explanation already computed (the app's Explain tab) is reused, not searched again.
     again = briefing(sc, result, corrections=ex, with_charts=False)
     assert again.corrections is not None and again.corrections.sentences == expected
+
+
+def test_report_command_takes_samples_and_seed(tmp_path: Path) -> None:
+    """The tiny scenario describes no uncertainty: every realisation is the plan (a1, b1
+    at [0, 2], a2 at [2, 5]), so its cap of 4 (the peak is 4) is never exceeded."""
+    from typer.testing import CliRunner
+
+    from optimizer.cli import app
+
+    out = tmp_path / "brief.html"
+    res = CliRunner().invoke(app, ["report", str(TINY), "--out", str(out), "--samples", "200",
+                                   "--seed", "7", "-w", "1"])
+    assert res.exit_code == 0, res.output
+    page = out.read_text(encoding="utf-8")
+    assert ("Stress test, 200 realisations (seed 7): the Alpha and Beta cap of 4 is exceeded "
+            "in 0.0%; the roadmap ends by month 5 (2020-06) in 80% of those that do not stall "
+            "(planned month 5 (2020-06)); it stalls in 0.0%.") in page
+    assert "each of the 200 realisations (seed 7) is the plan itself" in page
+    none = CliRunner().invoke(app, ["report", str(TINY), "--out", str(out), "--samples", "0",
+                                    "-w", "1"])
+    assert none.exit_code == 0 and "Stress test" not in out.read_text(encoding="utf-8")
