@@ -114,7 +114,7 @@ def switch_away(page: Any, expect: Any) -> None:
 def set_cap(page: Any, rule: str, value: int, expect: Any) -> None:
     page.get_by_role("tab", name="Edit").click()
     idle(page, expect)
-    cap = page.locator(f".st-key-rule-{rule}").get_by_label("Cap")
+    cap = page.locator(f".st-key-rule-{rule}").get_by_label("Cap", exact=True)
     cap.fill(str(value))
     cap.press("Enter")
     idle(page, expect)
@@ -233,7 +233,10 @@ def main() -> None:
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[1])
     parser.add_argument("--label", default="this checkout")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--repeats", type=int, default=REPEATS,
+                        help="times each action is measured (5 for the record)")
     args = parser.parse_args()
+    globals()["REPEATS"] = args.repeats   # read by _actions
     partial: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         proc, url = start_server(args.root.resolve(), Path(tmp) / "runs.sqlite")

@@ -50,7 +50,11 @@ def main() -> None:
     with tabs[0]:
         roadmap.roadmap_tab(state)
     with tabs[1]:
-        editing.edit_tab(state)
+        # ~100 inputs on the seed, ~0.5 s a rerun: drawn only while open.
+        if tabs[1].open:
+            editing.edit_tab(state)
+        else:
+            st.caption("Open this tab to edit the scenario.")
     with tabs[2]:
         explain_view.explain_tab(state)
     with tabs[3]:

@@ -205,3 +205,73 @@ def diff(source: Scenario, working: Scenario) -> list[str]:
             out.append(f"{key.replace('_', ' ').capitalize()}: {a.get(key, '—')} → "
                        f"{b.get(key, '—')}")
     return out
+
+
+# --------------------------------------------------------------------------
+# Parties, phases and a new scenario
+def add_party(data: dict[str, Any], pid: str, name: str = "") -> str:
+    """Append a party (its id is how concessions and rules name it)."""
+    pid = pid.strip()
+    if not pid:
+        raise ValueError("parties[].id: a party needs an id (e.g. US)")
+    if any(p["id"] == pid for p in data["parties"]):
+        raise ValueError(f"parties[].id: '{pid}' is already used")
+    data["parties"].append({"id": pid, **({"name": name.strip()} if name.strip() else {})})
+    return pid
+
+
+def delete_party(data: dict[str, Any], pid: str) -> None:
+    """Remove a party; refused while a concession is its (the planner decides what goes)."""
+    k = _find(data["parties"], pid, "party")
+    used = [c["id"] for c in data["concessions"] if c["party"] == pid]
+    if used:
+        raise ValueError(f"parties[{pid}]: still gives {len(used)} concession(s) "
+                         f"({', '.join(used[:3])}); delete or reassign them first")
+    del data["parties"][k]
+    if data.get("principals"):
+        data["principals"] = [p for p in data["principals"] if p != pid] or None
+
+
+def add_phase(data: dict[str, Any], fields: dict[str, Any]) -> str:
+    """Append a phase (phases are consecutive, in the order given)."""
+    phases = data.get("phases") or []
+    taken = {p["id"] for p in phases}
+    item = {k: v for k, v in fields.items() if v not in (None, "")}
+    item["id"] = str(item.get("id") or fresh_id(taken, f"P{len(phases) + 1}"))
+    if item["id"] in taken:
+        raise ValueError(f"phases[].id: '{item['id']}' is already used")
+    data["phases"] = [*phases, item]
+    return str(item["id"])
+
+
+def delete_phase(data: dict[str, Any], phid: str) -> None:
+    """Remove a phase and every concession's mention of it."""
+    del data["phases"][_find(data.get("phases") or [], phid, "phase")]
+    for c in data["concessions"]:
+        if c.get("phases"):
+            c["phases"] = [p for p in c["phases"] if p != phid] or None
+
+
+PLACEHOLDER_ID = "first_step"
+
+
+def new_scenario(name: str, time_unit: str, horizon: int, calendar_start: str | None,
+                 party: str, party_name: str = "") -> dict[str, Any]:
+    """The smallest scenario the format allows: one party and one step to start from.
+
+    SPEC §1 asks for at least one party and one concession, so a new scenario
+    starts with the planner's first party and a step of theirs, named so that
+    it is obviously to be renamed or deleted once the real steps are in.
+    """
+    if not name.strip():
+        raise ValueError("name: a new scenario needs a name")
+    data: dict[str, Any] = {"format": "roadmap/v1", "name": name.strip(),
+                            "time_unit": time_unit, "horizon": horizon,
+                            "parties": [], "concessions": []}
+    if calendar_start and calendar_start.strip():
+        data["calendar_start"] = calendar_start.strip()
+    add_party(data, party, party_name)
+    data["concessions"].append({
+        "id": PLACEHOLDER_ID, "party": data["parties"][0]["id"], "duration": 1, "value": 0,
+        "title": "First step (rename it, or delete it once the real steps are in)"})
+    return data

@@ -230,13 +230,13 @@ PARAMS: dict[str, list[tuple[str, str]]] = {
 }
 
 
-def _rule_row(state: AppState, rule: Any) -> None:
+def _rule_row(state: AppState, rule: Any, numbers: bool = True) -> None:
     with st.container(key=f"rule-{rule.id}"):
-        _rule_widgets(state, rule)
+        _rule_widgets(state, rule, numbers)
 
 
-def _rule_widgets(state: AppState, rule: Any) -> None:
-    params = PARAMS.get(rule.kind, [])
+def _rule_widgets(state: AppState, rule: Any, numbers: bool = True) -> None:
+    params = PARAMS.get(rule.kind, []) if numbers else []
     cols = st.columns([6] + [1.3] * len(params) if params else [1])
     with cols[0]:
         key = state.key(f"rule_on.{rule.id}")
@@ -311,9 +311,16 @@ def rules_editor(state: AppState) -> None:
             continue
         on = sum(r.enabled for r in rules)
         expanded = kind in ("exposure", "phase_balance")
-        with st.expander(f"{title} — {on} of {len(rules)} on", expanded=expanded):
+        group = st.expander(f"{title} — {on} of {len(rules)} on", expanded=expanded,
+                            key=f"rule_group.{kind}", on_change="rerun")
+        # Every number input costs Streamlit a pass over the whole session state
+        # (quadratic: 0.5 s of the seed's Edit tab went to the 108 lag inputs of
+        # collapsed groups). A closed group keeps its on/off switches; its numbers
+        # are drawn when it is opened.
+        numbers = group.open is not False
+        with group:
             for rule in rules:
-                _rule_row(state, rule)
+                _rule_row(state, rule, numbers)
 
 
 # --------------------------------------------------------------------------
@@ -444,6 +451,7 @@ def _add_concession(state: AppState, prefix: str) -> None:
             "value": parse_value(str(get(f"{prefix}.value") or "0")),
             "reversibility": get(f"{prefix}.reversibility"),
             "verification": get(f"{prefix}.verification"),
+            "optional": bool(get(f"{prefix}.optional")),
         }
     except ValueError as err:
         state.say("error", f"Concession not added — {err}")
@@ -478,13 +486,15 @@ def concession_authoring(state: AppState) -> None:
             cols[0].text_input("Id (empty: a fresh one)", key=f"{prefix}.id")
             cols[1].selectbox("Party (gives it)", sc.party_ids, key=f"{prefix}.party")
             cols[2].text_input("Title", key=f"{prefix}.title")
-            more = st.columns(4)
+            more = st.columns([2, 2, 2, 2, 1], vertical_alignment="bottom")
             more[0].number_input(f"Duration ({sc.time_unit}s)", min_value=0, value=1, step=1,
                                  key=f"{prefix}.duration")
             more[1].text_input("Value (8, or US=8, ROK=2)", value="1", key=f"{prefix}.value")
             more[2].selectbox("Reversibility", REVERSIBILITY, index=1,
                               key=f"{prefix}.reversibility")
             more[3].selectbox("Verification", METHODS, index=1, key=f"{prefix}.verification")
+            more[4].checkbox("Optional", key=f"{prefix}.optional",
+                             help="May be left out (counts in excluded value)")
             st.form_submit_button("Add concession", on_click=_add_concession,
                                   args=(state, prefix))
         if sc.concessions:
@@ -512,7 +522,10 @@ def changes_panel(state: AppState) -> None:
 
 
 def edit_tab(state: AppState) -> None:
+    from ui.structure import structure_editor
+
     changes_panel(state)
+    structure_editor(state)
     left, right = st.columns([3, 2], gap="large")
     with left:
         st.subheader("Rules")

@@ -120,7 +120,9 @@ def collect(state: AppState) -> bool:
     if not job.stopped and result.status != "unknown":
         state.cache[job.key] = result
     if job.stopped:
-        state.say("warning", "Stopped: showing the best schedule found so far.")
+        state.say("warning", "Stopped: showing the best schedule found so far." if result.solved
+                  else "Stopped before any schedule was found: there is nothing to show yet. "
+                       "Press Solve to search again.")
     _show(state, job.scenario, job.key, result, job.options)
     return True
 

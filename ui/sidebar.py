@@ -6,7 +6,14 @@ import os
 
 import streamlit as st
 
-from models import ScenarioError, dumps_scenario, list_datasets, load_scenario, loads_scenario
+from models import (
+    ScenarioError,
+    dumps_scenario,
+    list_datasets,
+    load_scenario,
+    loads_scenario,
+    parse_scenario,
+)
 from models.datasets import SUFFIXES
 from optimizer.studies.glossary import GLOSSARY
 from ui import jobs
@@ -127,6 +134,48 @@ def solve_box(state: AppState) -> None:
               width="stretch", disabled=jobs.running())
 
 
+TIME_UNITS = ["month", "week", "day"]
+
+
+def _new_scenario(state: AppState) -> None:
+    from ui.authoring import new_scenario
+
+    get = st.session_state.get
+    try:
+        data = new_scenario(get("new_sc.name") or "", get("new_sc.unit") or "month",
+                            int(get("new_sc.horizon") or 1), get("new_sc.calendar") or None,
+                            get("new_sc.party") or "", get("new_sc.party_name") or "")
+        sc = parse_scenario(data, "new scenario")
+    except ValueError as err:   # ScenarioError too: one line naming the field
+        state.say("error", f"New scenario not created — {err}")
+        return
+    load(state, sc, "new scenario")
+    state.say("success", f"New scenario '{sc.name}'. In the Edit tab: add the other parties, "
+                         "the phases, the concessions (then delete the first step), the rules "
+                         "and the objective.")
+
+
+def new_box(state: AppState) -> None:
+    """Start from nothing: a name, a time unit, a horizon and the first party."""
+    with st.expander("New scenario", expanded=False, key="new_scenario_box"), \
+            st.form("new_scenario_form", border=False):
+        st.text_input("Name", key="new_sc.name", placeholder="Freeze for relief")
+        cols = st.columns(2)
+        cols[0].selectbox("Time unit", TIME_UNITS, key="new_sc.unit")
+        cols[1].number_input("Horizon", min_value=1, value=24, step=1, key="new_sc.horizon",
+                             help="Everything ends by this time (in the time unit)")
+        st.text_input("Calendar start (optional)", key="new_sc.calendar",
+                      placeholder="2018-06 or 2018-06-12",
+                      help="Only for display: dates on the axes and in the tables")
+        first = st.columns([2, 3])
+        first[0].text_input("First party", key="new_sc.party", placeholder="US",
+                            help="Its id: how concessions and rules name it")
+        first[1].text_input("Its name", key="new_sc.party_name",
+                            placeholder="United States")
+        st.form_submit_button("Create the scenario", on_click=_new_scenario,
+                              args=(state,), width="stretch")
+
+
 def help_box() -> None:
     """The glossary: every term the charts and figures use, in one place."""
     with st.expander("Help: the terms used here", expanded=False, key="help_panel"):
@@ -137,5 +186,6 @@ def help_box() -> None:
 def render(state: AppState) -> None:
     with st.sidebar:
         scenario_box(state)
+        new_box(state)
         solve_box(state)
         help_box()

@@ -9,6 +9,10 @@ import typer
 
 from optimizer.cli.common import EXIT_INVALID, err, fail, load, load_plan
 
+# The briefing's defaults, without importing the engine for `roadmap --help`.
+STRESS_SAMPLES = 5_000
+STRESS_SEED = 0
+
 
 def report(
     scenario: Annotated[str, typer.Argument(help="Scenario file or built-in dataset name.")],
@@ -20,9 +24,14 @@ def report(
                           help="Seconds for the solve when no --plan is given.")] = 30.0,
     workers: Annotated[int | None, typer.Option("--workers", "-w", min=1, max=64,
                        help="CP-SAT workers for the solve.")] = None,
+    samples: Annotated[int, typer.Option("--samples", min=0, max=1_000_000,
+                       help="Stress-test realisations of the roadmap (0: no stress test).")
+                       ] = STRESS_SAMPLES,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the stress test.")
+                    ] = STRESS_SEED,
 ) -> None:
-    """Write a briefing a decision-maker can read: summary, exchange view, exposure, rules,
-    sources."""
+    """Write a briefing a decision-maker can read: summary, exchange view, exposure, stress
+    test, corrections when infeasible, rules, sources."""
     suffix = out_file.suffix.lower()
     if suffix not in (".pdf", ".html", ".htm"):
         fail(f"{out_file}: --out must end in .pdf or .html")
@@ -44,7 +53,9 @@ def report(
         result = solve(sc, opts)
     from optimizer.studies.briefing import BriefingError, briefing, html_to_pdf, render_html
 
-    page = render_html(briefing(sc, result))
+    # An infeasible scenario's corrections get the solve's time limit (as `roadmap explain`).
+    page = render_html(briefing(sc, result, samples=samples, seed=seed,
+                                time_limit_s=time_limit, workers=workers or 1))
     if suffix == ".pdf":
         try:
             html_to_pdf(page, out_file)

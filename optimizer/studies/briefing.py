@@ -33,6 +33,15 @@ from models.result import METRIC_NAMES
 from optimizer.explain.defection import defection_report
 from optimizer.model.derived import derive_all
 from optimizer.studies import charts
+from optimizer.studies.briefing_extra import (
+    STRESS_SAMPLES,
+    STRESS_SEED,
+    CorrectionsSection,
+    StressSection,
+    corrections_section,
+    pct,
+    stress_section,
+)
 from optimizer.studies.glossary import GLOSSARY, METRIC_TERMS, metric_unit
 
 CHROMIUM = os.environ.get("ROADMAP_CHROMIUM", "/usr/bin/chromium")
@@ -69,6 +78,8 @@ class Briefing:
     left_out: list[str]
     sources: list[str]
     charts_svg: dict[str, str] = field(default_factory=dict)
+    stress: StressSection | None = None            # solved roadmaps
+    corrections: CorrectionsSection | None = None  # infeasible scenarios
 
 
 def _received(sc: Scenario, result: Result, party: str) -> int:
@@ -161,8 +172,18 @@ def _sources(sc: Scenario) -> list[str]:
     return out
 
 
-def briefing(sc: Scenario, result: Result, *, with_charts: bool = True) -> Briefing:
-    """The briefing's content for one solved scenario."""
+def briefing(sc: Scenario, result: Result, *, with_charts: bool = True,
+             samples: int = STRESS_SAMPLES, seed: int = STRESS_SEED,
+             corrections: Any = None, time_limit_s: float = 30.0,
+             workers: int = 1) -> Briefing:
+    """The briefing's content for one scenario and its result.
+
+    A solved roadmap is stress-tested (``samples`` realisations, ``seed``;
+    ``samples=0`` leaves the section out). An infeasible scenario gets its
+    cheapest corrections: ``corrections`` may pass an ``Explanation`` (or
+    anything with ``corrections`` and ``bills``) already computed; otherwise
+    they are searched within ``time_limit_s``.
+    """
     sides = _sides(sc, result) if result.solved else []
     brief = Briefing(
         title=sc.name, description=sc.description, status=STATUS_WORDS[result.status],
@@ -171,7 +192,12 @@ def briefing(sc: Scenario, result: Result, *, with_charts: bool = True) -> Brief
         sides=sides, risks=_risks(sc, result, sides) if result.solved else [],
         binding=_binding(sc, result) if result.solved else [],
         left_out=[sc.concession(e.id).label for e in result.schedule if not e.present],
-        sources=_sources(sc))
+        sources=_sources(sc),
+        stress=stress_section(sc, result, samples, seed),
+        corrections=corrections_section(
+            sc, result, found=getattr(corrections, "corrections", None),
+            bills=getattr(corrections, "bills", None), time_limit_s=time_limit_s,
+            workers=workers))
     if with_charts and result.solved:
         brief.charts_svg = {
             "exchange": charts.to_svg(charts.gantt(sc, result, width=560)),
@@ -197,7 +223,8 @@ table { border-collapse: collapse; width: 100%; } td, th { border-bottom: 1px so
 .page { page-break-after: always; } .chart svg { max-width: 100%; height: auto; }
 .wide .chart svg { max-height: 165mm; width: auto; }
 .page:not(.wide) .chart svg { width: 100%; max-height: 255mm; }
-.phase { margin-bottom: 2mm; } dt { font-weight: bold; } dd { margin: 0 0 1.5mm 4mm; }
+.phase { margin-bottom: 2mm; } .lead { font-size: 11pt; }
+dt { font-weight: bold; } dd { margin: 0 0 1.5mm 4mm; }
 """
 
 
@@ -254,9 +281,13 @@ def render_html(b: Briefing) -> str:
         h.append("<h2>Headline figures</h2><p>" + " · ".join(
             f"<b>{_e(name)}</b>: {_e(value)}" for name, value, _ in b.headline)
             + " <span class='muted'>(terms defined on the last page)</span></p>")
-    if b.risks:
+    if b.corrections is not None:
+        h.append(_corrections_summary(b.corrections))
+    if b.risks or b.stress is not None:
         h.append("<h2>Main risks</h2><ul>" + "".join(
-            f"<li>{_e(r)}</li>" for r in b.risks[:MAIN_RISKS]) + "</ul>")
+            f"<li>{_e(r)}</li>" for r in b.risks[:MAIN_RISKS])
+            + (f"<li>{_e(b.stress.headline)} <span class='muted'>(details on the stress-test "
+               "page)</span></li>" if b.stress is not None else "") + "</ul>")
     if b.left_out:
         h.append("<p><b>Left out (optional steps):</b> " + _e("; ".join(b.left_out)) + "</p>")
     h.append("</section>")
@@ -276,6 +307,10 @@ def render_html(b: Briefing) -> str:
                          f"{_e('; '.join(side['receives']) or 'nothing')}</td></tr>")
             h.append("</table>")
         h.append("</section>")
+    if b.stress is not None:
+        h.append(_stress_page(b.stress))
+    if b.corrections is not None and len(b.corrections.sentences) > 1:
+        h.append(_corrections_page(b.corrections))
     h.append("<section>")
     if b.binding:
         h.append("<h2>The rules that hold this roadmap in place</h2><ul>"
@@ -287,6 +322,80 @@ def render_html(b: Briefing) -> str:
     h.append("<h2>Sources</h2><ol>" + "".join(f"<li>{_e(s)}</li>" for s in b.sources)
              + "</ol>" if b.sources else "<h2>Sources</h2><p>The scenario cites none.</p>")
     h.append("</section></body></html>")
+    return "".join(h)
+
+
+def _corrections_summary(c: CorrectionsSection) -> str:
+    """Page 1 of an infeasible scenario: what it would take, cheapest first."""
+    h = ["<h2>What it would take: the cheapest correction</h2>"]
+    if not c.sentences:
+        h.append("<p>No correction was found" + (" before the search was stopped."
+                 if c.stopped else " within the time allowed and the positions allowed to "
+                 "change.") + "</p>")
+    else:
+        h.append(f"<p class='lead'>{_e(c.sentences[0])}</p>")
+        if len(c.sentences) > 1:
+            h.append(f"<p class='muted'>{len(c.sentences) - 1} other correction"
+                     f"{'s' if len(c.sentences) > 2 else ''} (costs "
+                     + ", ".join(str(x) for x in c.costs[1:])
+                     + ") on the next page. Costs, unless the scenario prices a position "
+                     "otherwise: 10 for each position changed plus 1 per unit moved; 30 to "
+                     "switch a rule off; 10 plus its value to make a step optional.</p>")
+    if c.conflict:
+        h.append(f"<h2>Why no roadmap exists</h2><p>These positions cannot all hold: "
+                 f"{_e(c.conflict)}.</p>")
+    return "".join(h)
+
+
+def _corrections_page(c: CorrectionsSection) -> str:
+    rows = "".join(f"<tr><td>{n}</td><td>{cost}</td><td>{_e(text)}</td></tr>"
+                   for n, (cost, text) in enumerate(zip(c.costs, c.sentences, strict=True),
+                                                    start=1))
+    return ("<section class='page'><h2>Corrections, cheapest first</h2>"
+            "<p>Each is a set of changes after which a roadmap exists, checked by solving the "
+            "corrected scenario; none can be made smaller. The same search as "
+            "<code>roadmap explain</code>.</p><table><tr><th>#</th><th>Cost</th>"
+            f"<th>The changes, who is asked, and the roadmap they give</th></tr>{rows}</table>"
+            "</section>")
+
+
+def _stress_page(s: StressSection) -> str:
+    # No page break after it: the binding rules follow on the same page.
+    h = ["<section><h2>Stress test: what if steps slip and checks fail</h2>"]
+    if s.described:
+        h.append(f"<p>{s.samples:,} random realisations of this roadmap (seed {s.seed}; "
+                 f"<code>roadmap stress SCENARIO --samples {s.samples} --seed {s.seed}</code> "
+                 "gives the same figures). Each keeps the roadmap's order: a step that slips "
+                 "pushes what waits on it; a verification may come late or never. "
+                 + (f"The scenario's assumptions: {_e(s.about)}" if s.about else "") + "</p>")
+    else:
+        h.append(f"<p>The scenario describes no uncertainty (no <code>uncertainty</code> "
+                 f"section): each of the {s.samples:,} realisations (seed {s.seed}) is the "
+                 "plan itself.</p>")
+    h.append("<h3>When it ends</h3><table>" + "".join(
+        f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in s.finish) + "</table>")
+    if s.caps:
+        h.append("<h3>Exposure caps: how often each is exceeded</h3><table><tr><th>Cap on"
+                 "</th><th>Cap (value points)</th><th>Exceeded in</th></tr>" + "".join(
+                     f"<tr><td>{_e(owner)}</td><td>{cap}</td><td>{pct(p)}</td></tr>"
+                     for owner, cap, p in s.caps) + "</table>")
+    if s.peaks:
+        h.append("<h3>Peak exposure of each side (value points)</h3><table><tr><th>Side</th>"
+                 "<th>P50</th><th>P80</th><th>P95</th><th>Cap</th></tr>" + "".join(
+                     f"<tr><td>{_e(name)}</td><td>{pk['p50']}</td><td>{pk['p80']}</td>"
+                     f"<td>{pk['p95']}</td><td>{'—' if cap is None else cap}</td></tr>"
+                     for name, pk, cap in s.peaks) + "</table>")
+    if s.drivers:
+        h.append("<h3>What drives it</h3><p class='muted'>The steps whose slips move the "
+                 "outcome most (Spearman rank correlation over the samples; +1: a longer "
+                 "slip always means a later finish or a higher peak).</p><ol>"
+                 + "".join(f"<li>{_e(d[0].upper() + d[1:])}</li>" for d in s.drivers)
+                 + "</ol>")
+    if s.broken:
+        h.append("<h3>Timing rules most often broken</h3><table>" + "".join(
+            f"<tr><td>{_e(rule)}</td><td>{pct(p)}</td></tr>" for rule, p in s.broken)
+            + "</table>")
+    h.append("</section>")
     return "".join(h)
 
 

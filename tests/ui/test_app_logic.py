@@ -81,6 +81,7 @@ def app(monkeypatch: pytest.MonkeyPatch, store_path: Path) -> Iterator[AppTest]:
     # One CP-SAT worker and a short limit: deterministic and light on a shared machine.
     at.number_input(key="opt_workers").set_value(1)
     at.number_input(key="opt_time_limit").set_value(5.0)
+    at.session_state["main_tabs"] = "Edit"  # the Edit tab is drawn only while open
     settle(at)
     yield at
     job = at.session_state.get("rm_job", None)

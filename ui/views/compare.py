@@ -9,7 +9,9 @@ largest change first (presence, then start shift, end shift, phase).
 
 from __future__ import annotations
 
+import copy
 import hashlib
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -198,13 +200,18 @@ def compare_tab(state: AppState) -> None:
 
 
 def _comparison(state: AppState, picked: dict[str, str]) -> None:
+    # A saved run never changes (a rename changes its name, which is in the key):
+    # loading, comparing and charting happen once per choice of runs, not per rerun.
+    key = tuple(picked.items())
     try:
-        loaded = {name: runs.load(rid) for name, rid in picked.items()}
+        loaded: dict[str, tuple[Scenario, Result]] = state.memo(
+            ("compare_runs", key), lambda: {name: runs.load(rid) for name, rid in picked.items()})
     except runs.STORE_ERRORS as err:
         st.error(runs.load_error(err))
         return
     scenarios = {n: sc for n, (sc, _) in loaded.items()}
-    cmp = compare({n: r for n, (_, r) in loaded.items()}, scenarios)
+    cmp = state.memo(("compare", key), lambda: compare(
+        {n: r for n, (_, r) in loaded.items()}, scenarios))
     unlike = like_for_like(scenarios)
     if unlike:
         st.warning(unlike)
@@ -212,8 +219,8 @@ def _comparison(state: AppState, picked: dict[str, str]) -> None:
         st.dataframe(metrics_frame(cmp, loaded, deltas=False), hide_index=True,
                      width="stretch")
         for name, (sc, result) in loaded.items():
-            st.altair_chart(charts.gantt(sc, result, width=1100, title=f"{name}: {sc.name}"),
-                            width="stretch")
+            charts.draw(state.memo(("compare_gantt", key, name), partial(
+                _gantt_spec, sc, result, title=f"{name}: {sc.name}")))
         return
     st.markdown(f"**Figures** (Δ against the baseline, *{cmp.reference}*; lower is better)")
     st.dataframe(metrics_frame(cmp, loaded), hide_index=True, width="stretch")
@@ -227,14 +234,23 @@ def _comparison(state: AppState, picked: dict[str, str]) -> None:
                                     "Change": st.column_config.TextColumn(width="medium")})
         st.caption(f"{cmp.unchanged} concession(s) unchanged.")
     st.markdown("**Exposure of the principals over time** (one scale)")
-    st.altair_chart(charts.exposure_compare(loaded, width=420, height=150))
+    exposure = state.memo(("compare_exposure", key), lambda: charts.spec(
+        charts.exposure_compare(loaded, width=420, height=150)))
+    st.vega_lite_chart(spec=copy.deepcopy(exposure))
     st.markdown("**Roadmaps one under the other** (the same lanes and time axis)")
     domain = _shared_domain(loaded)
     base_sc, base_result = loaded[cmp.reference]
     order = charts.lane_order(base_sc, base_result)
     for name, (sc, result) in loaded.items():
-        st.altair_chart(charts.gantt(sc, result, domain=domain, width=1100, title=name,
-                                     order=order), width="stretch")
+        charts.draw(state.memo(("compare_lanes", key, name), partial(
+            _gantt_spec, sc, result, title=name, domain=domain, order=order)))
+
+
+def _gantt_spec(sc: Scenario, result: Result, *, title: str,
+                domain: tuple[int, int] | None = None,
+                order: list[str] | None = None) -> dict[str, Any]:
+    return charts.spec(charts.gantt(sc, result, domain=domain, width=1100, title=title,
+                                    order=order))
 
 
 def runs_table(rows: list[dict[str, Any]], names: dict[str, str]) -> pd.DataFrame:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -10,6 +13,7 @@ from models.calendar import label as cal_label
 from models.result import METRIC_NAMES
 from optimizer.model.derived import derive_all
 from optimizer.model.evaluate import placements, term_value
+from optimizer.studies.exports import chart_png, schedule_csv
 from optimizer.studies.glossary import GLOSSARY, METRIC_TERMS, metric_unit
 from ui import charts, runs
 from ui.state import AppState
@@ -131,31 +135,53 @@ def save_box(state: AppState) -> None:
                   width="stretch")
 
 
-def downloads(sc: Scenario, result: Result, chart: object) -> None:
-    stem = "".join(ch if ch.isalnum() else "_" for ch in sc.name.lower())[:40] or "roadmap"
-    cols = st.columns(5)
-    cols[0].download_button("Briefing (PDF)", lambda: briefing_pdf(sc, result),  # type: ignore[arg-type]
+def _stem(sc: Scenario) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in sc.name.lower())[:40] or "roadmap"
+
+
+def briefing_buttons(sc: Scenario, result: Result, cols: Sequence[Any],
+                     state: AppState | None = None) -> None:
+    """The briefing, built on click: for a roadmap (with its stress test) or, when there
+    is none, its cheapest corrections (searched within the app's time limit)."""
+    stem = _stem(sc)
+    limit = state.time_limit_s if state is not None else 30.0
+    cols[0].download_button("Briefing (PDF)", lambda: briefing_pdf(sc, result, None, limit),  # type: ignore[arg-type]
                             f"{stem}.briefing.pdf", "application/pdf", width="stretch",
                             key="dl_brief_pdf", help="Summary, exchange view, exposure, "
-                            "binding rules and sources, for a decision-maker")
-    cols[1].download_button("Briefing (HTML)", lambda: briefing_html(sc, result),  # type: ignore[arg-type]
+                            "stress test (or the corrections), binding rules and sources, for "
+                            "a decision-maker")
+    cols[1].download_button("Briefing (HTML)", lambda: briefing_html(sc, result, None, limit),  # type: ignore[arg-type]
                             f"{stem}.briefing.html", "text/html", width="stretch",
                             key="dl_brief_html")
+
+
+def downloads(sc: Scenario, result: Result, chart: object,
+              state: AppState | None = None) -> None:
+    stem = _stem(sc)
+    cols = st.columns(5)
+    briefing_buttons(sc, result, cols, state)
     cols[2].download_button("Result (JSON)", result.to_json(), f"{stem}.result.json",
                             "application/json", width="stretch", key="dl_json")
-    cols[3].download_button("Schedule (CSV)", result.to_csv(), f"{stem}.csv", "text/csv",
-                            width="stretch", key="dl_csv")
-    cols[4].download_button("Chart (PNG)", lambda: charts.to_png(chart),  # type: ignore[arg-type]
-                            f"{stem}.png", "image/png", width="stretch", key="dl_png")
+    cols[3].download_button("Schedule (CSV)", lambda: schedule_csv(sc, result),  # type: ignore[arg-type]
+                            f"{stem}.csv", "text/csv", width="stretch", key="dl_csv",
+                            help="Titles, party and phase names and calendar dates; the ids "
+                                 "and time numbers in their own columns")
+    cols[4].download_button("Chart (PNG)", lambda: chart_png(chart, sc, result),  # type: ignore[arg-type]
+                            f"{stem}.png", "image/png", width="stretch", key="dl_png",
+                            help="The chart with its legend, under the scenario's name and "
+                                 "dates")
 
 
-def briefing_html(sc: Scenario, result: Result) -> str:
+def briefing_html(sc: Scenario, result: Result, found: Any = None,
+                  time_limit_s: float = 30.0) -> str:
+    """The same briefing as `roadmap report` (its default stress samples and seed)."""
     from optimizer.studies.briefing import briefing, render_html
 
-    return render_html(briefing(sc, result))
+    return render_html(briefing(sc, result, corrections=found, time_limit_s=time_limit_s))
 
 
-def briefing_pdf(sc: Scenario, result: Result) -> bytes:
+def briefing_pdf(sc: Scenario, result: Result, found: Any = None,
+                 time_limit_s: float = 30.0) -> bytes:
     """The PDF briefing, printed on demand (a second or two of Chromium)."""
     import tempfile
     from pathlib import Path
@@ -164,7 +190,7 @@ def briefing_pdf(sc: Scenario, result: Result) -> bytes:
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "brief.pdf"
-        html_to_pdf(briefing_html(sc, result), out)
+        html_to_pdf(briefing_html(sc, result, found, time_limit_s), out)
         return out.read_bytes()
 
 
@@ -186,6 +212,8 @@ def roadmap_tab(state: AppState) -> None:
         st.error(text + wall)
         if result.conflict is not None:
             st.markdown(result.conflict.message)
+        if result.status == "infeasible":
+            briefing_buttons(sc, result, st.columns(5), state)
         return
     previous = state.previous if (state.previous_scenario is not None and same_frame(
         state.previous_scenario, sc)) else None
@@ -200,27 +228,25 @@ def roadmap_tab(state: AppState) -> None:
     gantt = state.memo(("gantt", id(sc), id(result), colour, exchange), lambda: charts.gantt(
         sc, result, color_by=colour or "party", width=1100, exchange=exchange,
         title=None if exchange else "Roadmap by party"), sc, result)
-    st.altair_chart(gantt, width="stretch")
+    charts.draw(state.memo(("gantt_spec", id(gantt)), lambda: charts.spec(gantt), gantt))
     absent = [sc.concession(e.id).label for e in result.schedule if not e.present]
     if absent:
         st.caption("Left out (optional): " + "; ".join(absent))
     with st.expander("What each side gives and receives, phase by phase", expanded=False):
         exchange_table(sc, result)
-    exposure = state.memo(("exposure", id(sc), id(result)), lambda: charts.exposure_chart(
-        sc, result, width=1100, height=220), sc, result)
-    st.altair_chart(exposure, width="stretch")
+    charts.draw(state.memo(("exposure", id(sc), id(result)), lambda: charts.spec(
+        charts.exposure_chart(sc, result, width=1100, height=220)), sc, result))
     with st.expander("Ledger of each principal: delivered, received, at risk, exposure",
                      expanded=False):
         from models.notebook import ledger_chart
 
         st.caption(GLOSSARY["Exposure"])
-        st.altair_chart(state.memo(("ledger", id(sc), id(result)),
-                                   lambda: ledger_chart(result, sc, width=1000), sc, result),
-                        width="stretch")
+        charts.draw(state.memo(("ledger", id(sc), id(result)), lambda: charts.spec(
+            ledger_chart(result, sc, width=1000)), sc, result))
     others = [p for p in sc.party_ids if p not in sc.principal_ids]
     if others:
         st.caption("Other parties (not principals): " + ", ".join(others))
     with st.expander("Phased schedule table", expanded=False):
         st.dataframe(phased_table(sc, result), hide_index=True, width="stretch")
-    downloads(sc, result, gantt)
+    downloads(sc, result, gantt, state)
     save_box(state)
