@@ -20,6 +20,7 @@ from ui import state as app_state  # noqa: E402
 from ui.views import backtest as backtest_view  # noqa: E402
 from ui.views import compare, roadmap  # noqa: E402
 from ui.views import explain as explain_view  # noqa: E402
+from ui.views import progress as progress_view  # noqa: E402
 
 FLASH = {"error": st.error, "warning": st.warning, "info": st.info, "success": st.success}
 
@@ -42,6 +43,7 @@ def main() -> None:
             jobs.progress_panel()
     history = backtest_view.has_history(state.working)
     names = ["Roadmap", "Edit", "Explain", "Compare"] + (["History"] if history else [])
+    names.append("Progress")   # its re-plan runs only when asked, its view only while open
     # Tab switches rerun the script so that the History tab (a solve of its
     # own) is computed only while it is open.
     tabs = st.tabs(names, key="main_tabs", on_change="rerun")
@@ -59,6 +61,8 @@ def main() -> None:
                 backtest_view.render_backtest(state.working, state.options())
             else:
                 st.caption("Open this tab to backtest the scenario against history.")
+    with tabs[names.index("Progress")]:
+        progress_view.progress_tab(state, tabs[names.index("Progress")].open)
 
 
 try:
