@@ -61,9 +61,9 @@ def record(at: AppTest, rows: dict[str, dict[str, Any]]) -> None:
     assert not at.exception, [e.value for e in at.exception]
 
 
-def set_as_of(at: AppTest, t: int) -> None:
-    slider = next(s for s in at.select_slider if (s.key or "").endswith(".as_of"))
-    slider.set_value(t)
+def set_as_of(at: AppTest, when: str) -> None:
+    box = next(s for s in at.text_input if (s.key or "").endswith(".as_of"))
+    box.set_value(when)
     at.run()
 
 
@@ -101,7 +101,7 @@ def test_tab_renders_only_when_open(monkeypatch: pytest.MonkeyPatch, tmp_path: P
 
 
 def test_mark_done_late_and_replan_shows_the_engines_figures(app: AppTest) -> None:
-    set_as_of(app, 4)
+    set_as_of(app, "2020-05")
     record(app, {"a1": {"started": "2020-01", "finished": "2020-03"},
                  "b1": {"started": "0", "finished": "2020-04"}})
     assert progress_of(app) == {"a1": (0, 2, None, None), "b1": (0, 3, None, None)}
@@ -153,7 +153,7 @@ def test_mark_done_late_and_replan_shows_the_engines_figures(app: AppTest) -> No
 
 
 def test_reversed_and_refused_steps(app: AppTest) -> None:
-    set_as_of(app, 4)
+    set_as_of(app, "2020-05")
     record(app, {"a1": {"started": "2020-01", "finished": "2020-03",
                         "verification": "refused"},
                  "b1": {"started": "2020-01", "finished": "2020-03", "reversed_at": "2020-04"}})
@@ -175,7 +175,7 @@ def test_reversed_and_refused_steps(app: AppTest) -> None:
 
 
 def test_under_way_and_verified_at_a_date(app: AppTest) -> None:
-    set_as_of(app, 5)
+    set_as_of(app, "5")
     record(app, {"a1": {"started": "2020-01", "finished": "2020-03",
                         "verified_at": "2020-05"},
                  "b1": {"started": "2020-01", "finished": "2020-03"},
@@ -190,7 +190,7 @@ def test_under_way_and_verified_at_a_date(app: AppTest) -> None:
 
 
 def test_invalid_entry_is_one_line_and_nothing_is_saved(app: AppTest) -> None:
-    set_as_of(app, 4)
+    set_as_of(app, "2020-05")
     record(app, {"a1": {"started": "2020-01", "finished": "2020-03"}})
     before = state(app).working
     record(app, {"b1": {"started": "2020-01", "finished": "2020-07"}})
@@ -208,16 +208,21 @@ def test_invalid_entry_is_one_line_and_nothing_is_saved(app: AppTest) -> None:
         "needs the date it was taken back"]
     assert state(app).working is before
     # An "as of" earlier than a recorded end is refused by the same validation.
-    set_as_of(app, 1)
+    set_as_of(app, "2020-02")
     assert messages(app) == [
         "Edit not applied — row “Alpha freezes” (a1), Finished: end is after as_of 1: record "
         "it as under way (start only) (got 2020-03 (month 2))"]
     assert state(app).working is before and not app.exception
+    set_as_of(app, "soon")
+    assert messages(app) == [
+        "Edit not applied — As of: expected a date like 2020-01 or a number of months, "
+        "got 'soon'"]
+    assert state(app).working is before
 
 
 def test_undo_and_redo_a_record_edit(app: AppTest) -> None:
     original = state(app).working
-    set_as_of(app, 4)
+    set_as_of(app, "2020-05")
     record(app, {"a1": {"started": "2020-01", "finished": "2020-03"}})
     assert progress_of(app) == {"a1": (0, 2, None, None)}
     app.button(key="undo_edit").click()

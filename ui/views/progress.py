@@ -24,6 +24,7 @@ import streamlit as st
 
 from models import Result, Scenario, SolveOptions
 from models.calendar import label as cal_label
+from models.calendar import to_time
 from models.canonical import solve_key
 from ui import charts
 from ui.jobs import Job
@@ -31,10 +32,12 @@ from ui.jobs import _describe as describe
 from ui.progress_record import (
     STATES,
     VERIFICATIONS,
+    RecordError,
     apply_record_edits,
     describe_time,
     record_rows,
     set_as_of,
+    show_time,
     validated,
 )
 from ui.state import AppState, edit
@@ -92,13 +95,14 @@ def _commit_rows(state: AppState, key: str) -> None:
 def _commit_as_of(state: AppState, key: str) -> None:
     if not state.current(key):
         return
-    value = st.session_state.get(key)
-    if value is None:
-        return
+    text = str(st.session_state.get(key) or "").strip()
     sc = state.working
-    t = int(value)
 
     def change(data: dict[str, Any]) -> None:
+        try:
+            t = to_time(sc, text)
+        except ValueError as exc:
+            raise RecordError(f"As of: {exc}") from None
         set_as_of(data, t)
         validated(sc, data)
 
@@ -109,11 +113,15 @@ def record_editor(state: AppState) -> None:
     sc = state.working
     as_of = sc.progress.as_of if sc.progress is not None else 0
     key = state.key("as_of")
-    st.select_slider(
-        "As of (the present: nothing new starts before it)", key=key,
-        options=list(range(sc.horizon + 1)), value=as_of,
-        format_func=lambda t: describe_time(sc, t), on_change=_commit_as_of,
-        args=(state, key))
+    cols = st.columns([1, 3], vertical_alignment="bottom")
+    with cols[0]:
+        st.text_input("As of (the present: nothing new starts before it)", key=key,
+                      value=show_time(sc, as_of), on_change=_commit_as_of, args=(state, key),
+                      help="A calendar date like the table's, or a number of "
+                           f"{sc.time_unit}s from the start")
+    with cols[1]:
+        st.caption(f"As of {describe_time(sc, as_of)}"
+                   + ("" if sc.progress is not None else " (nothing recorded yet)"))
     dates = ("calendar dates (e.g. " + (cal_label(sc, 0) or "") + ") or " + sc.time_unit +
              "s") if sc.calendar_start else f"{sc.time_unit}s (whole numbers)"
     st.caption(f"Record what has happened: times in {dates}. Done: started and finished; "
