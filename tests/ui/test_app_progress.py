@@ -240,3 +240,52 @@ def test_undo_and_redo_a_record_edit(app: AppTest) -> None:
     # Marking the step not started again removes it from the record.
     record(app, {"a1": {"state": "not started"}})
     assert progress_of(app) == {}
+
+
+def test_stop_keeps_the_best_replan_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.ui.test_app_logic import slow_scenario_yaml
+
+    path = tmp_path / "busy.yaml"
+    path.write_text(slow_scenario_yaml(), encoding="utf-8")
+    monkeypatch.setenv("ROADMAP_STORE", str(tmp_path / "runs.sqlite"))
+    monkeypatch.setenv("ROADMAP_UI_SCENARIO", str(path))
+    at = AppTest.from_file(str(APP), default_timeout=SOLVE_WAIT_S)
+    at.run()
+    try:
+        at.button(key="stop_solve").click()      # the opening solve: its best is the plan
+        settle(at)
+        at.number_input(key="opt_workers").set_value(1)
+        at.number_input(key="opt_time_limit").set_value(60.0)
+        at.session_state["main_tabs"] = "Progress"
+        at.run()
+        at.button(key="replan").click()
+        at.run()
+        rj = at.session_state["rm_replan_job"]
+        assert rj is not None and rj.job.options.time_limit_s == 60.0
+        for _ in range(200):
+            if rj.job.last is not None and rj.job.last.solutions >= 1:
+                break
+            at.run()   # the progress panel drains the solver's events
+        assert rj.job.last is not None and not rj.job.handle.done()
+        at.button(key="stop_replan").click()
+        at.run()                                  # the click is handled in this run
+        assert rj.job.stopped
+        rj.job.handle.result(SOLVE_WAIT_S)
+        at.run()
+        assert not at.exception
+        assert at.session_state["rm_replan_job"] is None
+        assert "Re-plan stopped: showing the best re-plan found so far." in [
+            w.value for w in at.warning]
+        done = at.session_state["rm_replan_last"]
+        assert done.stopped and done.result.status == "feasible"
+        assert_valid(done.scenario, done.result)
+        assert len(done.result.schedule) == 120
+        # A stopped re-plan is not cached: pressing Re-plan again searches again.
+        assert done.key not in at.session_state["rm_replans"]
+    finally:
+        rj = at.session_state["rm_replan_job"]
+        for handle in (getattr(getattr(rj, "job", None), "handle", None),
+                       getattr(at.session_state["rm_job"], "handle", None)):
+            if handle is not None:
+                handle.stop()
+                handle.result(SOLVE_WAIT_S)
