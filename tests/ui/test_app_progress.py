@@ -289,3 +289,42 @@ def test_stop_keeps_the_best_replan_found(tmp_path: Path, monkeypatch: pytest.Mo
             if handle is not None:
                 handle.stop()
                 handle.result(SOLVE_WAIT_S)
+
+
+def test_the_app_shows_the_clis_replan_and_next_package(app: AppTest, tmp_path: Path) -> None:
+    """The same record, plan and options through `roadmap replan --plan --next 6`."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from models import dumps_scenario
+    from optimizer.cli import app as cli
+
+    set_as_of(app, "2020-05")
+    record(app, {"a1": {"started": "2020-01", "finished": "2020-03", "verification": "refused"},
+                 "b1": {"started": "2020-01", "finished": "2020-04"}})
+    done = replanned(app)
+    scenario = tmp_path / "recorded.yaml"
+    scenario.write_text(dumps_scenario(state(app).working, "yaml"), encoding="utf-8")
+    plan = tmp_path / "plan.json"
+    plan.write_text(state(app).result.to_json(), encoding="utf-8")
+    res = CliRunner().invoke(cli, ["replan", str(scenario), "--plan", str(plan), "--next", "6",
+                                   "-w", "1", "-t", "5", "-f", "json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert out["objective"] == [o.model_dump_spec() for o in done.result.objective]
+    assert out["schedule"] == [s.spec_dict() for s in done.result.schedule]
+    assert out["broken"] == done.result.broken
+    ledger = next(d.value for d in app.dataframe if "Exposure" in d.value.columns)
+    names = {"Alpha": "A", "Beta": "B"}
+    shown = {names[r["Principal"]]: {"delivered": r["Delivered"],
+                                     "received": r["Received (verified)"],
+                                     "at_risk": r["At risk"], "exposure": r["Exposure"]}
+             for r in ledger.to_dict("records")}
+    assert shown == out["next_package"]["ledger"]
+    # Hand-checked: a1's verification refused, so B never gets its credit 4 by 10;
+    # A got b1's credit at 4 and a2's risk is 0 (reversible): A 10/4/4/0, B 4/6/4/-2.
+    assert shown == {"A": {"delivered": 10, "received": 4, "at_risk": 4, "exposure": 0},
+                     "B": {"delivered": 4, "received": 6, "at_risk": 4, "exposure": -2}}
+    assert out["next_package"]["self_enforcing"] is True
+    assert any(s.value.startswith("Self-enforcing") for s in app.success)
