@@ -43,3 +43,36 @@ def label(sc: Scenario, t: int | None) -> str:
 
 def unit_name(sc: Scenario, plural: bool = True) -> str:
     return sc.time_unit + ("s" if plural else "")
+
+
+def to_time(sc: Scenario, text: str) -> int:
+    """The scenario time of a calendar label (the inverse of ``label``) or a plain number.
+
+    '2019-02' (month scenarios started as YYYY-MM), an ISO date, or a whole
+    number of time units. Raises ValueError with the accepted forms.
+    """
+    raw = text.strip()
+    if raw.lstrip("+").isdigit():
+        return int(raw)
+    if not sc.calendar_start:
+        raise ValueError(f"expected a whole number of {unit_name(sc)}, got {raw!r}")
+    base, _ = _parse(sc.calendar_start)
+    example = label(sc, 0)
+    try:
+        parts = [int(x) for x in raw.split("-")]
+        if len(parts) == 2:
+            parts.append(base.day)
+        date = dt.date(parts[0], parts[1], parts[2]) if len(parts) == 3 else None
+    except ValueError:
+        date = None
+    if date is None:
+        raise ValueError(f"expected a date like {example} or a number of {unit_name(sc)}, "
+                         f"got {raw!r}")
+    if sc.time_unit == "month":
+        t = (date.year - base.year) * 12 + date.month - base.month
+    else:
+        days = (date - base).days
+        t = days // 7 if sc.time_unit == "week" else days
+    if t < 0:
+        raise ValueError(f"{raw} is before the calendar start {example}")
+    return t

@@ -20,6 +20,7 @@ from ui import state as app_state  # noqa: E402
 from ui.views import backtest as backtest_view  # noqa: E402
 from ui.views import compare, roadmap  # noqa: E402
 from ui.views import explain as explain_view  # noqa: E402
+from ui.views import progress as progress_view  # noqa: E402
 from ui.views import stress as stress_view  # noqa: E402
 
 FLASH = {"error": st.error, "warning": st.warning, "info": st.info, "success": st.success}
@@ -42,7 +43,7 @@ def main() -> None:
         if jobs.running():
             jobs.progress_panel()
     history = backtest_view.has_history(state.working)
-    names = ["Roadmap", "Edit", "Explain", "Compare", "Stress"] + (
+    names = ["Roadmap", "Edit", "Explain", "Compare", "Stress", "Progress"] + (
         ["History"] if history else [])
     # Tab switches rerun the script so that the History tab (a solve of its
     # own) is computed only while it is open.
@@ -62,9 +63,11 @@ def main() -> None:
     with tabs[4]:   # stress runs are long: drawn only while the tab is open
         if tabs[4].open:
             stress_view.stress_tab(state)
+    with tabs[5]:   # its re-plan runs only when asked, its view only while open
+        progress_view.progress_tab(state, tabs[5].open)
     if history:
-        with tabs[5]:
-            if tabs[5].open:
+        with tabs[6]:
+            if tabs[6].open:
                 backtest_view.render_backtest(state.working, state.options())
             else:
                 st.caption("Open this tab to backtest the scenario against history.")

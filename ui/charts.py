@@ -99,3 +99,28 @@ def exposure_compare(runs: dict[str, tuple[Scenario, Result]], *, width: int | s
         ).properties(width=420 if width == "container" else width, height=height,
                      title=alt.TitleParams(str(rows["party_name"].iloc[0]), anchor="start")))
     return alt.concat(*charts, columns=2).resolve_scale(y="shared")
+
+
+def with_now(chart: alt.LayerChart, sc: Scenario, as_of: int, lo: int) -> alt.LayerChart:
+    """A Gantt with the past (``lo`` to ``as_of``) greyed and a labelled "now" line.
+
+    The grey band is drawn over the bars, so what is already history reads as
+    faded; the line and its label sit at ``as_of`` on the chart's own time axis.
+    """
+    from models.calendar import label as cal_label
+
+    past = pd.DataFrame({"start": [lo], "end": [max(lo, as_of)]})
+    now = pd.DataFrame({"start": [as_of],
+                        "text": [f"now: {cal_label(sc, as_of) or f'{sc.time_unit} {as_of}'}"]})
+    extra = [
+        alt.Chart(past).mark_rect(color="#6b7280", opacity=0.28).encode(
+            x="start:Q", x2="end:Q"),
+        alt.Chart(now).mark_rule(color="#111827", strokeWidth=2).encode(x="start:Q"),
+        alt.Chart(now).mark_text(align="left", dx=4, baseline="top", fontSize=12,
+                                 fontWeight="bold", color="#111827").encode(
+            x="start:Q", text="text:N",
+            y=alt.YValue(2)),  # type: ignore[attr-defined]
+    ]
+    out = chart.copy(deep=False)
+    out.layer = [*chart.layer, *extra]
+    return out

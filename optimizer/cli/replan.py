@@ -10,8 +10,10 @@ from typing import Annotated
 import typer
 
 from optimizer.cli.common import (
+    EXIT_INTERRUPTED,
     EXIT_INVALID,
     Fmt,
+    Interrupts,
     err,
     load,
     load_plan,
@@ -37,11 +39,12 @@ def replan(
     time_limit: Annotated[float, typer.Option("--time-limit", "-t", min=0.01)] = 30.0,
     workers: Annotated[int | None, typer.Option("--workers", "-w", min=1, max=64)] = None,
     seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
+    progress: Annotated[bool, typer.Option("--progress", help="Print each improving solution "
+                        "to stderr as a plain line (for logs and scripts).")] = False,
 ) -> None:
-    """Re-plan from what has happened (exit codes as solve)."""
+    """Re-plan from what has happened (exit codes as solve; 130 interrupted, best kept)."""
     from models import ScenarioError, SolveOptions
-    from optimizer.studies.replan import next_package, package_text
-    from optimizer.studies.replan import replan as run
+    from optimizer.studies.replan import next_package, package_text, start_replan
 
     sc = load(scenario)
     planned = load_plan(plan) if plan is not None else None
@@ -49,11 +52,23 @@ def replan(
     if workers:
         opts.workers = workers
     try:
-        effective, result = run(sc, planned, opts, as_of)
+        effective, handle = start_replan(sc, planned, opts, as_of)
     except ScenarioError as exc:
         where = plan if exc.path and exc.path.startswith("plan") and plan else scenario
         err.print(str(exc.with_file(str(where))), markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_INVALID) from None
+    # The search runs in a worker thread so that Ctrl-C / SIGTERM stop it at once
+    # and the best re-plan found so far is still printed and written.
+    with Interrupts(handle.stop) as intr:
+        while not handle.wait(0.1):
+            for p in handle.drain():
+                if progress and p.objective is not None:
+                    err.print(f"progress: stage {p.stage + 1}/{p.stages} {p.metric} "
+                              f"best {p.objective:g} bound {p.bound:g} "
+                              f"at {p.elapsed_s:.2f} s", markup=False)
+        result = handle.result()
+    if intr.hit and result.status == "optimal":
+        result = result.model_copy(update={"status": "feasible"})
     if out_file is not None:
         write_result(result, out_file)
     pkg = next_package(effective, result, next_n) if next_n and result.solved else None
@@ -74,6 +89,9 @@ def replan(
         if pkg is not None:
             for line in package_text(effective, pkg):
                 out.print(line, markup=False)
+    if intr.hit:
+        err.print("interrupted: kept the best re-plan found so far")
+        raise typer.Exit(EXIT_INTERRUPTED)
     raise typer.Exit(status_exit(result))
 
 

@@ -10,6 +10,7 @@ self-enforcing by the scenario's caps if nothing after it happens.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +20,8 @@ from models.result import Result
 from models.rules import Exposure
 from models.scenario import Scenario
 from models.validation import ScenarioError, check_step_times
-from optimizer.api import solve
+from optimizer.api import Progress as SolveProgress
+from optimizer.api import SolveHandle, StopControl, solve
 from optimizer.model.derived import derive_all
 
 
@@ -62,15 +64,38 @@ def planned_starts(plan: Result) -> dict[str, int]:
     return {s.id: s.start for s in plan.schedule if s.present and s.start is not None}
 
 
-def replan(sc: Scenario, plan: Result | None = None, options: SolveOptions | None = None,
-           as_of: int | None = None) -> tuple[Scenario, Result]:
-    """(the scenario solved, its result). Without progress the present is 0."""
+def effective_scenario(sc: Scenario, plan: Result | None = None,
+                       as_of: int | None = None) -> Scenario:
+    """The scenario a re-plan solves: ``--as-of`` applied; without progress the present is 0."""
     if as_of is not None:
-        sc = with_as_of(sc, plan, as_of)
-    elif sc.progress is None:
-        sc = sc.model_copy(update={"progress": Progress(as_of=0)})
+        return with_as_of(sc, plan, as_of)
+    if sc.progress is None:
+        return sc.model_copy(update={"progress": Progress(as_of=0)})
+    return sc
+
+
+def replan(sc: Scenario, plan: Result | None = None, options: SolveOptions | None = None,
+           as_of: int | None = None, *,
+           on_progress: Callable[[SolveProgress], None] | None = None,
+           control: StopControl | None = None) -> tuple[Scenario, Result]:
+    """(the scenario solved, its result). Without progress the present is 0."""
+    sc = effective_scenario(sc, plan, as_of)
     planned = planned_starts(plan) if plan is not None else None
-    return sc, solve(sc, options, planned=planned)
+    return sc, solve(sc, options, planned=planned, on_progress=on_progress, control=control)
+
+
+def start_replan(sc: Scenario, plan: Result | None = None, options: SolveOptions | None = None,
+                 as_of: int | None = None) -> tuple[Scenario, SolveHandle]:
+    """The same re-plan in a worker thread (progress queue, ``stop()``), for the CLI's
+    interrupts and the app's Stop. Bad input raises ScenarioError here, before the thread."""
+    effective = effective_scenario(sc, plan, as_of)
+    planned = planned_starts(plan) if plan is not None else None
+
+    def target(scenario: Scenario, opts: SolveOptions | None,
+               report: Callable[[SolveProgress], None], ctl: StopControl) -> Result:
+        return solve(scenario, opts, planned=planned, on_progress=report, control=ctl)
+
+    return effective, SolveHandle(target, effective, options)
 
 
 # -- the next package ---------------------------------------------------------
