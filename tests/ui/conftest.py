@@ -42,8 +42,21 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=20)
         log.close()
-    # No flow in any browser module may have logged a traceback.
-    text = (ARTIFACTS / "streamlit.log").read_text(encoding="utf-8", errors="replace")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def no_traceback_in_server_log(request: pytest.FixtureRequest) -> Iterator[None]:
+    """At the end of every browser module: no flow of it logged a traceback.
+
+    Checked while the server and Chromium still run: the shutdown of the
+    session (Chromium closing its sockets, the server stopping) once logged a
+    Starlette websocket traceback that no planner's action causes.
+    """
+    yield
+    path = ARTIFACTS / "streamlit.log"
+    if request.node.get_closest_marker("browser") is None or not path.exists():
+        return
+    text = path.read_text(encoding="utf-8", errors="replace")
     assert "Traceback" not in text, text[text.index("Traceback"):][:2000]
 
 
