@@ -53,11 +53,12 @@ def running() -> bool:
 
 
 def _show(state: AppState, scenario: Scenario, key: str, result: Result,
-          options: SolveOptions) -> None:
+          options: SolveOptions, stopped: bool = False) -> None:
     if state.result is not None and state.result_key != key:
         state.previous, state.previous_scenario = state.result, state.result_scenario
     state.result, state.result_scenario, state.result_key = result, scenario, key
     state.result_options = options
+    state.result_stopped = stopped
 
 
 def start(state: AppState, scenario: Scenario | None = None) -> None:
@@ -123,11 +124,12 @@ def collect(state: AppState) -> bool:
         state.say("warning", "Stopped: showing the best schedule found so far." if result.solved
                   else "Stopped before any schedule was found: there is nothing to show yet. "
                        "Press Solve to search again.")
-    _show(state, job.scenario, job.key, result, job.options)
+    _show(state, job.scenario, job.key, result, job.options, stopped=job.stopped)
     return True
 
 
-def _describe(job: Job) -> str:
+def describe(job: Job) -> str:
+    """The progress line of a running solve: what runs, its figures, the time."""
     elapsed = time.monotonic() - job.started
     p = job.last
     if p is None:
@@ -153,7 +155,7 @@ def progress_panel() -> None:
     frac = min(1.0, elapsed / max(job.options.time_limit_s, 0.1))
     cols = st.columns([6, 1])
     with cols[0]:
-        st.progress(frac, text=_describe(job))
+        st.progress(frac, text=describe(job))
     with cols[1]:
         st.button("Stop", key="stop_solve", on_click=stop, type="secondary",
                   help="Stop the search and keep the best schedule found so far")

@@ -41,6 +41,7 @@ class AppState:
     result_scenario: Scenario | None = None
     result_key: str | None = None
     result_options: SolveOptions | None = None
+    result_stopped: bool = False   # the planner stopped the solve that gave `result`
     previous: Result | None = None
     previous_scenario: Scenario | None = None
     cache: dict[str, Result] = field(default_factory=dict)

@@ -70,5 +70,11 @@ def test_a_stop_before_any_schedule_says_so(app, monkeypatch) -> None:  # type: 
         "Stopped before any schedule was found: there is nothing to show yet. "
         "Press Solve to search again.")
     assert state(app).result.status == "unknown"
+    # The Roadmap tab does not blame the time limit for the planner's Stop.
+    app.session_state["main_tabs"] = "Roadmap"
+    app.run()
+    errors = [e.value for e in app.error]
+    assert any(e.startswith("Stopped before any roadmap was found") for e in errors), errors
+    assert not any("within the time limit" in e for e in errors), errors
     # A stopped search is never cached: Solve searches again.
     assert all(r.status != "unknown" for r in state(app).cache.values())

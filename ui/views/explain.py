@@ -268,6 +268,9 @@ def explain_tab(state: AppState) -> None:
         _conflict_view(state, sc, result)
     elif result.solved:
         _binding_view(state, sc, result)
+    elif state.result_stopped:
+        st.warning("The solve was stopped before any schedule was found; press Solve in the "
+                   "sidebar to search again.")
     else:
         st.warning("No schedule was found within the time limit; raise the time limit in the "
                    "sidebar and solve again.")

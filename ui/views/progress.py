@@ -27,8 +27,7 @@ from models.calendar import label as cal_label
 from models.calendar import to_time
 from models.canonical import solve_key
 from ui import charts
-from ui.jobs import Job
-from ui.jobs import _describe as describe
+from ui.jobs import Job, describe
 from ui.progress_record import (
     STATES,
     VERIFICATIONS,

@@ -203,6 +203,8 @@ def roadmap_tab(state: AppState) -> None:
         st.warning("The scenario has been edited since this roadmap was solved. "
                    "Press **Solve** in the sidebar to update it.")
     text = STATUS_TEXT[result.status]
+    if result.status == "unknown" and state.result_stopped:
+        text = "Stopped before any roadmap was found: press Solve to search again"
     wall = f" · {result.solver.wall_time_s:.2f} s"
     if result.status == "optimal":
         st.success(text + wall)
