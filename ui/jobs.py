@@ -85,7 +85,9 @@ def start(state: AppState, scenario: Scenario | None = None) -> None:
         _show(state, sc, key, cached, options)
         state.say("info", "Same scenario and options as an earlier solve: result from the cache.")
         return
-    handle = start_solve(sc, options)
+    # No conflict search here: the Explain tab explains an infeasible result in
+    # a job of its own (ui.explaining), so the planner learns at once that it is.
+    handle = start_solve(sc, options, explain_infeasible=False)
     st.session_state[JOB_KEY] = Job(handle, key, sc, options, time.monotonic())
 
 
