@@ -115,7 +115,8 @@ def _card(state: AppState, shown: Shown, n: int, found: Found, words: Scenario,
         proof = ":green[proven cheapest]" if c.proven else ":orange[not proven cheapest]"
         if n > 0:
             proof = ":green[proven]" if c.proven else ":orange[not proven]"
-        st.markdown(f"##### {head} · cost {c.cost} · {proof}")
+        stale = "" if current else " · :red[out of date: for an earlier version]"
+        st.markdown(f"##### {head} · cost {c.cost} · {proof}{stale}")
         who = {p: v for p, v in found.bills.items() if p is not None}
         if who:
             st.markdown("Asked of " + ", ".join(f"**{p}** ({v})" for p, v in who.items())
