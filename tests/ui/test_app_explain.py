@@ -16,28 +16,42 @@ rule off: 30), hand-checked:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from models import SolveOptions
-from tests.ui.test_app_logic import (  # noqa: F401  (app, store_path: fixtures)
-    SOLVE_WAIT_S,
-    app,
-    checked,
-    settle,
-    state,
-    store_path,
-    widget_key,
-)
+from tests.ui.test_app_logic import APP, SOLVE_WAIT_S, TINY, checked, settle, state, widget_key
 
+
+@pytest.fixture
+def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
+    """test_app_logic's app on the tiny scenario: one worker, 5 s, a fresh run store."""
+    monkeypatch.setenv("ROADMAP_STORE", str(tmp_path / "runs.sqlite"))
+    monkeypatch.setenv("ROADMAP_UI_SCENARIO", str(TINY))
+    at = AppTest.from_file(str(APP), default_timeout=SOLVE_WAIT_S)
+    at.run()
+    at.number_input(key="opt_workers").set_value(1)
+    at.number_input(key="opt_time_limit").set_value(5.0)
+    settle(at)
+    yield at
+    job = at.session_state.get("rm_job", None)
+    if job is not None:
+        job.handle.stop()
+        job.handle.wait(SOLVE_WAIT_S)
+    ex = at.session_state.get("rm_explain", None)
+    if ex is not None and ex.job is not None:
+        ex.job.stop()
+        ex.job.wait(SOLVE_WAIT_S)
 
 def explained(at: AppTest) -> AppTest:
     """Settle the solve, then wait for the explanation job and run again."""
     settle(at)
     for _ in range(3):
-        ex = at.session_state["rm_explain"] if "rm_explain" in at.session_state else None
+        ex = at.session_state.get("rm_explain", None)
         if ex is None or ex.job is None:
             break
         assert ex.job.wait(SOLVE_WAIT_S)
@@ -126,7 +140,7 @@ def test_apply_makes_it_feasible_shows_the_diff_and_undo_restores(app: AppTest) 
     _tighten_cap(app)
     infeasible = state(app).working
     app.button(key=widget_key(app, "apply.0")).click().run()
-    assert [m.value for m in app.success][0] == (
+    assert next(m.value for m in app.success) == (
         "Applied the correction of cost 11: “Nobody is exposed by more than 4” — exposure cap "
         "3 → 4. Solving the corrected scenario…")
     explained(app)
