@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # OR-Tools loads with the first explanation, not with the pag
 STORE_KEY = "rm_explain"
 CORRECTIONS = 3          # as `roadmap explain`'s default --corrections
 POLL_S = 0.5
+STOP_WAIT_S = 1.0
 KEEP = 32                # explanations kept (oldest dropped first)
 
 
@@ -58,6 +59,7 @@ class Shown:
     conflict: Conflict | None = None
     done: bool = False
     stopped: bool = False                 # a stop or the time limit cut it short
+    by_planner: bool = False              # ... and it was the planner's Stop
     error: str | None = None
     first_s: float | None = None          # seconds from the start to the first card
     seconds: float | None = None          # seconds to the end
@@ -113,7 +115,7 @@ class ExplainJob:
 class Explanations:
     by_key: dict[str, Shown] = field(default_factory=dict)
     job: ExplainJob | None = None
-    applied: Any = None                   # ui.views.explain.Applied: the last correction applied
+    applied: Any = None                   # ui.views.corrections.Applied: the last one applied
 
 
 def store() -> Explanations:
@@ -141,7 +143,8 @@ def start(state: AppState, balanced: bool) -> Shown | None:
             return ex.by_key.get(key)
         stop()          # a newer question replaces the running one
         drain(state)
-    opts = state.result_options or state.options()
+    # The sidebar's options now (a raised time limit counts for "Search again").
+    opts = state.options()
     shown = Shown(key, state.result_scenario, opts, balanced)
     if len(ex.by_key) >= KEEP:
         ex.by_key.pop(next(iter(ex.by_key)))
@@ -158,9 +161,12 @@ def forget(key: str) -> None:
 
 
 def stop() -> None:
+    """Stop the explanation; the engine returns within a second with what it found,
+    so the click's own run can already show it."""
     ex = store()
     if ex.job is not None:
         ex.job.stop()
+        ex.job.wait(STOP_WAIT_S)
 
 
 def running(key: str | None = None) -> bool:
@@ -216,6 +222,7 @@ def drain(state: AppState) -> bool:
                    zip(outcome.corrections, outcome.bills, outcome.verified, strict=True)]
     shown.conflict = outcome.conflict
     shown.stopped = outcome.stopped
+    shown.by_planner = job.control.stopped
     return True
 
 
@@ -225,28 +232,3 @@ def describe(job: ExplainJob, shown: Shown | None) -> str:
     got = f"{n} correction{'s' if n != 1 else ''} found" if n else "no correction yet"
     what = job.last[:1].upper() + job.last[1:]
     return f"{what} · {got} · {elapsed:.1f} s"
-
-
-@st.fragment(run_every=POLL_S)
-def progress_panel(state: AppState) -> None:
-    """The running explanation's progress line and Stop button (drawn while it runs)."""
-    ex = store()
-    job = ex.job
-    if job is None:
-        return
-    if drain(state):
-        st.rerun(scope="app")
-    limit = 2 * max(job_options(ex).time_limit_s, 0.1)   # corrections, then the conflict
-    frac = min(1.0, (time.monotonic() - job.started) / limit)
-    cols = st.columns([6, 1], vertical_alignment="center")
-    with cols[0]:
-        st.progress(frac, text=describe(job, ex.by_key.get(job.key)))
-    with cols[1]:
-        st.button("Stop", key="stop_explain", on_click=stop, type="secondary",
-                  help="Stop the explanation at once and keep the corrections found so far "
-                       "(not proven cheapest)")
-
-
-def job_options(ex: Explanations) -> SolveOptions:
-    shown = ex.by_key.get(ex.job.key) if ex.job else None
-    return shown.options if shown else SolveOptions()

@@ -70,7 +70,9 @@ def rule_label(sc: Scenario, rule: Any) -> str:
     if not text:
         cond = rule_condition(sc, rule)
         return cond[:1].upper() + cond[1:]
-    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1].rstrip() + "…"
+    # The first sentence says what the rule is; the rest is the author's reasoning.
+    first = re.split(r"(?<=\.)\s+(?=[A-Z])", text, maxsplit=1)[0]
+    return first if len(first) <= MAX_LABEL else first[: MAX_LABEL - 1].rstrip() + "…"
 
 
 def who_gives_way(sc: Scenario, ch: Change) -> str:

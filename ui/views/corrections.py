@@ -13,6 +13,7 @@ marked out of date, with a Refresh button, and cannot be applied.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import streamlit as st
@@ -167,8 +168,13 @@ def _cards(state: AppState, shown: Shown, current: bool) -> None:
     if shown.error:
         st.error(f"The explanation failed: {shown.error}")
     if shown.done and shown.stopped:
-        st.warning("**Stopped** (or out of time): these are the corrections found so far — "
-                   "not proven to be the cheapest.")
+        if shown.by_planner:
+            st.warning("**Stopped:** these are the corrections found before the stop — not "
+                       "proven to be the cheapest, and perhaps not all.")
+        else:
+            st.warning(f"**Out of time** ({shown.options.time_limit_s:g} s, the sidebar's "
+                       "time limit): these are the corrections found so far — not all proven. "
+                       "Raise the time limit to search longer.")
         if current:
             st.button("Search again", key="explain_again", on_click=explaining.forget,
                       args=(shown.key,))
@@ -180,6 +186,11 @@ def _cards(state: AppState, shown: Shown, current: bool) -> None:
             st.caption("Finding the cheapest correction…")
     for n, found in enumerate(shown.found):
         _card(state, shown, n, found, words, current)
+    if shown.done and shown.seconds is not None:
+        first = "" if shown.first_s is None else f"first correction after {shown.first_s:.1f} s, "
+        st.caption(f"Searched with a time limit of {shown.options.time_limit_s:g} s and "
+                   f"{shown.options.workers} worker(s): {first}all done after "
+                   f"{shown.seconds:.1f} s.")
     _conflict(shown, words)
 
 
@@ -195,6 +206,16 @@ def stale_note(state: AppState, what: str) -> None:
     cols[1].button("Refresh", key="explain_refresh", on_click=_refresh, args=(state,),
                    type="primary", width="stretch", disabled=jobs.running(),
                    help="Solve the current working copy and explain it")
+
+
+def prepare(state: AppState) -> None:
+    """Start explaining an infeasible result at the top of the run (not when the tab is
+    reached, a second later): the first card is then ready sooner."""
+    result, sc = state.result, state.result_scenario
+    if jobs.running() or result is None or sc is None or result.status != "infeasible":
+        return
+    if state.working is sc or state.working == sc:
+        explaining.start(state, bool(st.session_state.get("explain_balanced", False)))
 
 
 def corrections_view(state: AppState, sc: Scenario, current: bool) -> None:
@@ -220,5 +241,40 @@ def corrections_view(state: AppState, sc: Scenario, current: bool) -> None:
         st.caption("Waiting for the solve to finish…")
         return
     if explaining.running(shown.key):
-        explaining.progress_panel(state)
+        live_panel(state, shown.key)
+    else:
+        _cards(state, shown, current=True)
+
+
+@st.fragment(run_every=explaining.POLL_S)
+def live_panel(state: AppState, key: str) -> None:
+    """While the explanation runs: its progress line, Stop, and the cards found so far.
+
+    A fragment, so that a new card shows on the next poll without a run of the
+    whole app; the whole app runs again when the job ends or a card is applied.
+    """
+    ex = explaining.store()
+    shown = ex.by_key.get(key)
+    if shown is None or shown.done or state.working != shown.scenario:
+        # Applied, forgotten, or ended on an earlier poll (whose run drew the end at
+        # once): the whole app takes over, and this fragment stops polling.
+        st.rerun(scope="app")
+        return
+    explaining.drain(state)
+    if shown.done:
+        _cards(state, shown, current=True)
+        return
+    job = ex.job
+    if job is None or job.key != key:
+        st.rerun(scope="app")
+        return
+    limit = 2 * max(shown.options.time_limit_s, 0.1)   # the corrections, then the conflict
+    frac = min(1.0, (time.monotonic() - job.started) / limit)
+    cols = st.columns([6, 1], vertical_alignment="center")
+    with cols[0]:
+        st.progress(frac, text=explaining.describe(job, shown))
+    with cols[1]:
+        st.button("Stop", key="stop_explain", on_click=explaining.stop, type="secondary",
+                  help="Stop the explanation at once and keep the corrections found so far "
+                       "(not proven cheapest)")
     _cards(state, shown, current=True)

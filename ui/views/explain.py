@@ -17,7 +17,9 @@ from models import Result, Scenario
 from ui import explaining, jobs
 from ui.charts import when, worst_moments
 from ui.state import AppState
-from ui.views.corrections import applied_panel, corrections_view, stale_note
+from ui.views.corrections import applied_panel, corrections_view, prepare, stale_note
+
+__all__ = ["explain_tab", "prepare"]
 
 BINDING_BUDGET_S = 15.0
 
