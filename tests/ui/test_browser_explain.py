@@ -88,8 +88,10 @@ def _flow(page: Any, server: str, expect: Any) -> None:
     expect(page.get_by_text("Why no roadmap exists")).to_be_visible(timeout=SOLVE_MS)
     expect(page.get_by_role("button", name="Stop")).to_have_count(0, timeout=SOLVE_MS)
     idle(page, expect)
+    # No longer the planner's stop (the search may still end at its time limit: on this
+    # scenario the later corrections are not all proven within 30 s).
     expect(page.get_by_text("Stopped:")).to_have_count(0)
-    expect(page.get_by_text("Out of time")).to_have_count(0)
+    expect(page.locator(".st-key-correction-1")).to_be_visible()
     expect(page.get_by_text("the DPRK exposure cap 3")).to_be_visible()
     page.get_by_text("Show all").click()
     expect(page.locator(".st-key-conflict_list")).to_contain_text("The DPRK is never exposed "
@@ -106,7 +108,8 @@ def _flow(page: Any, server: str, expect: Any) -> None:
 
     # Apply the cheapest: a new working copy, what changed, a feasible roadmap.
     first.get_by_role("button", name="Apply").click()
-    expect(page.get_by_text("Applied the correction of cost 30")).to_be_visible()
+    expect(page.get_by_text("Applied the correction of cost 30")).to_be_visible(
+        timeout=SOLVE_MS)
     applied = page.locator(".st-key-applied")
     solved(page, expect)
     page.get_by_role("tab", name="Explain").click()
@@ -118,10 +121,10 @@ def _flow(page: Any, server: str, expect: Any) -> None:
 
     # Undo: the infeasible copy again; the feasible roadmap shown is out of date.
     page.get_by_role("button", name="↶ Undo").click()
-    expect(page.get_by_text("Out of date:")).to_be_visible()
-    expect(applied).to_have_count(0)
+    expect(page.get_by_text("Out of date:")).to_be_visible(timeout=SOLVE_MS)
+    expect(applied).to_have_count(0, timeout=SOLVE_MS)
     page.get_by_role("button", name="Refresh").click()
     expect(first).to_contain_text("Cheapest correction · cost 30", timeout=SOLVE_MS)
     page.get_by_role("tab", name="Roadmap").click()
-    expect(page.get_by_text("No roadmap satisfies every rule")).to_be_visible()
+    expect(page.get_by_text("No roadmap satisfies every rule")).to_be_visible(timeout=SOLVE_MS)
     idle(page, expect)
