@@ -212,6 +212,10 @@ def prepare(state: AppState) -> None:
     """Start explaining an infeasible result at the top of the run (not when the tab is
     reached, a second later): the first card is then ready sooner."""
     result, sc = state.result, state.result_scenario
+    job = explaining.store().job
+    if job is not None and not job.key.startswith(f"{state.result_key}|"):
+        explaining.stop()     # another result is shown now: its answer is not wanted
+        explaining.drain(state)
     if jobs.running() or result is None or sc is None or result.status != "infeasible":
         return
     if state.working is sc or state.working == sc:
