@@ -11,7 +11,8 @@ run is over:
   charts are drawn (no "edited since" warning, no progress bar);
 - save: press "Save run" until the confirmation shows;
 - apply a correction: on an infeasible variant (both caps 7), press the
-  Explain tab's first "Apply" until the new roadmap is drawn.
+  Apply of the Explain tab's first correction card until the new roadmap is
+  drawn.
 
 Prints a Markdown table (median, min, max in seconds) and, with ``--out``,
 writes it to a file. Usage::
@@ -114,6 +115,7 @@ def switch_away(page: Any, expect: Any) -> None:
 def set_cap(page: Any, rule: str, value: int, expect: Any) -> None:
     page.get_by_role("tab", name="Edit").click()
     idle(page, expect)
+    # exact: the DPRK cap's text (its toggle's label) also says "cap".
     cap = page.locator(f".st-key-rule-{rule}").get_by_label("Cap", exact=True)
     cap.fill(str(value))
     cap.press("Enter")
@@ -208,11 +210,12 @@ def _actions(page: Any, expect: Any, out: dict[str, list[float]]) -> None:
             expect(page.locator('[data-testid="stProgress"]')).to_have_count(0, timeout=LONG)
             page.get_by_role("tab", name="Explain").click()
             idle(page, expect)
-            apply = page.locator(".st-key-fixes").get_by_role("button", name="Apply").first
+            # The cheapest correction's card (issue 14's Explain tab).
+            apply = page.locator(".st-key-correction-0").get_by_role("button", name="Apply")
             expect(apply).to_be_visible(timeout=LONG)
 
             def applied() -> None:
-                expect(page.get_by_text("Applied: ")).to_be_visible(timeout=LONG)
+                expect(page.get_by_text("Applied the correction")).to_be_visible(timeout=LONG)
                 roadmap_tab(page, expect)
                 drawn(page, expect)
 

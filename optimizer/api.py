@@ -51,6 +51,17 @@ def _target(scenario: Scenario, options: SolveOptions | None,
     return solve(scenario, options, on_progress=on_progress, control=control)
 
 
-def start_solve(scenario: Scenario, options: SolveOptions | None = None) -> SolveHandle:
-    """The same solve in a worker thread: progress queue, ``stop()``, ``wait()``."""
-    return SolveHandle(_target, scenario, options)
+def _target_bare(scenario: Scenario, options: SolveOptions | None,
+                 on_progress: Callable[[Progress], None], control: StopControl) -> Result:
+    return solve(scenario, options, on_progress=on_progress, control=control,
+                 explain_infeasible=False)
+
+
+def start_solve(scenario: Scenario, options: SolveOptions | None = None, *,
+                explain_infeasible: bool = True) -> SolveHandle:
+    """The same solve in a worker thread: progress queue, ``stop()``, ``wait()``.
+
+    ``explain_infeasible=False``: an infeasible result comes back at once,
+    without a conflict (the app explains it in a job of its own).
+    """
+    return SolveHandle(_target if explain_infeasible else _target_bare, scenario, options)

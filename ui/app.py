@@ -29,6 +29,7 @@ FLASH = {"error": st.error, "warning": st.warning, "info": st.info, "success": s
 def main() -> None:
     state = app_state.get()
     jobs.collect(state)
+    explain_view.prepare(state)   # an infeasible result: its corrections start now
     sidebar.render(state)
     if state.auto_solve and not jobs.running():
         state.auto_solve = False

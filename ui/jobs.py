@@ -25,6 +25,9 @@ if TYPE_CHECKING:  # OR-Tools loads on the first solve, not with the page
 
 JOB_KEY = "rm_job"
 POLL_S = 0.5
+# A solve that ends this soon is collected by the click's own run: no poll, no second run
+# (an infeasible scenario is known at once, and its explanation starts at once).
+QUICK_S = 0.5
 
 
 @dataclass
@@ -86,8 +89,11 @@ def start(state: AppState, scenario: Scenario | None = None) -> None:
         _show(state, sc, key, cached, options)
         state.say("info", "Same scenario and options as an earlier solve: result from the cache.")
         return
-    handle = start_solve(sc, options)
+    # No conflict search here: the Explain tab explains an infeasible result in
+    # a job of its own (ui.explaining), so the planner learns at once that it is.
+    handle = start_solve(sc, options, explain_infeasible=False)
     st.session_state[JOB_KEY] = Job(handle, key, sc, options, time.monotonic())
+    handle.wait(QUICK_S)
 
 
 def stop() -> None:

@@ -33,6 +33,8 @@ class Explanation:
     stopped: bool = False
     # Per correction, the cost charged to each party (None: to no one), for the words.
     bills: list[dict[str | None, int]] = field(default_factory=list)
+    # Per correction, its verification solve (None: not verified): each principal's figures.
+    verified: list[Result | None] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"status": self.status}
@@ -51,10 +53,14 @@ class Explanation:
 def explain_scenario(sc: Scenario, options: Any = None, *, corrections: int = 3,
                      balanced: bool = False, suggest: bool = True,
                      control: StopControl | None = None,
-                     on_progress: Callable[[str], None] | None = None) -> Explanation:
+                     on_progress: Callable[[str], None] | None = None,
+                     on_correction: Callable[[Correction, list[Any], Result | None],
+                                             None] | None = None) -> Explanation:
     """Solve, then explain: when infeasible the cheapest corrections (SPEC §5.6) and
     the minimal conflict (with per-element fixes when ``suggest``), else slack,
-    tight rules and cliffs. A stop through ``control`` returns what was found."""
+    tight rules and cliffs. A stop through ``control`` returns what was found;
+    ``on_correction`` hears of each correction (its changes, its verification
+    solve) as soon as it is checked."""
     from models.options import SolveOptions
     from optimizer.explain.corrections import bills, find_corrections
     from optimizer.solving.stages import solve
@@ -67,13 +73,15 @@ def explain_scenario(sc: Scenario, options: Any = None, *, corrections: int = 3,
     if result.status == "infeasible":
         found = find_corrections(sc, corrections, balanced=balanced,
                                  time_limit_s=opts.time_limit_s, workers=opts.workers,
-                                 control=control, on_progress=say)
+                                 control=control, on_progress=say,
+                                 on_correction=on_correction)
         say("finding the minimal conflict")
         deadline = time.monotonic() + opts.time_limit_s
         conflict = find_conflict(sc, deadline, suggest=suggest, control=control)
         return Explanation(status=result.status, result=result, conflict=conflict,
                            corrections=found.corrections,
                            bills=[bills(specs) for specs in found.specs],
+                           verified=found.results,
                            stopped=found.stopped or control.stopped)
     if not result.solved or control.stopped:
         return Explanation(status=result.status, result=result, stopped=control.stopped)

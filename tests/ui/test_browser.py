@@ -2,8 +2,8 @@
 
 Opens the app on the US-DPRK scenario, saves the seed roadmap, tightens the
 US and DPRK exposure caps from 8 to 7 (no roadmap exists), reads the
-conflict, applies the first single change the explainer found to make a
-roadmap possible, saves that roadmap and compares the two. Synchronisation
+conflict, applies the cheapest correction the explainer found, saves that
+roadmap and compares the two. Synchronisation
 is by Playwright's auto-retrying ``expect`` only.
 Screenshots go to tests/artifacts/ (git-ignored).
 """
@@ -69,18 +69,18 @@ def _planner_path(page: Any, server: str, expect: Any) -> None:
     expect(page.locator('[data-testid="stProgress"]')).to_have_count(0, timeout=SOLVE_MS)
     idle(page, expect, SOLVE_MS)
     page.get_by_role("tab", name="Explain").click()
-    expect(page.get_by_text("No roadmap satisfies all of these")).to_be_visible(
+    expect(page.get_by_text("No roadmap satisfies every position")).to_be_visible(
         timeout=SOLVE_MS)
-    fixes = page.locator(".st-key-fixes")
-    expect(fixes.get_by_role("button", name="Apply").first).to_be_visible()
-    page.get_by_text("Show each position and how to relax it").click()
-    expect(page.locator(".st-key-conflict-rule-dprk_exposure_cap")).to_contain_text(
-        "The DPRK is never exposed")
+    fixes = page.locator(".st-key-correction-0")
+    expect(fixes.get_by_role("button", name="Apply")).to_be_visible(timeout=SOLVE_MS)
+    expect(page.get_by_text("Why no roadmap exists")).to_be_visible(timeout=SOLVE_MS)
+    page.get_by_text("Show all").click()
+    expect(page.locator(".st-key-conflict_list")).to_contain_text("The DPRK is never exposed")
     page.screenshot(path=str(ARTIFACTS / "conflict.png"))
 
-    # Apply the first single change that the explainer found to make a roadmap possible.
-    fixes.get_by_role("button", name="Apply").first.click()
-    expect(page.get_by_text("Applied: ")).to_be_visible()
+    # Apply the cheapest correction the explainer found.
+    fixes.get_by_role("button", name="Apply").click()
+    expect(page.get_by_text("Applied the correction")).to_be_visible()
     solved(page, expect)
     save(page, "Both caps 7", expect)
 

@@ -5,6 +5,8 @@
 and verifies it on the corrected scenario (``verify``), then excludes the set
 of positions it changed and searches again, up to K answers. A stop (the
 ``StopControl``) ends it at once with what was found, marked unproven.
+``on_correction`` hears of each correction as soon as it is checked, so that
+the app can show the first one while the others are still searched for.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from models.result import Change, Correction
+from models.result import Change, Correction, Result
 from models.scenario import Scenario
 from optimizer.explain.corrections.model import build_corrections
 from optimizer.explain.corrections.prices import ChangeSpec
@@ -35,6 +37,8 @@ class CorrectionsReport:
     stopped: bool = False        # a stop (or the time limit) cut the search short
     searched_s: float = 0.0      # until the first correction was known (before verifying)
     specs: list[list[ChangeSpec]] = field(default_factory=list)
+    # The verification solve of each correction (None: not verified), for its figures.
+    results: list[Result | None] = field(default_factory=list)
 
 
 def bills(changes: list[ChangeSpec]) -> dict[str | None, int]:
@@ -62,7 +66,9 @@ def find_corrections(sc: Scenario, k: int = 3, *, balanced: bool = False,
                      time_limit_s: float = 30.0, workers: int = 2,
                      control: StopControl | None = None,
                      on_progress: Callable[[str], None] | None = None,
-                     check: bool = True) -> CorrectionsReport:
+                     check: bool = True,
+                     on_correction: Callable[[Correction, list[ChangeSpec], Result | None],
+                                             None] | None = None) -> CorrectionsReport:
     """Up to ``k`` corrections, cheapest first (balanced: by largest bill, then total).
 
     ``check=False`` skips the reduction and verification (the benchmark's
@@ -101,7 +107,7 @@ def find_corrections(sc: Scenario, k: int = 3, *, balanced: bool = False,
             break
         cm.forbid({ch.element for ch in changes})
         proven = found.proven
-        metrics = None
+        verified: Result | None = None
         verdict = "unknown"
         if check and not control.stopped:
             say(f"checking correction {n + 1}: irreducible, then verified")
@@ -110,7 +116,7 @@ def find_corrections(sc: Scenario, k: int = 3, *, balanced: bool = False,
             proven = proven and decided
             cm.forbid({ch.element for ch in changes})
             if not control.stopped:
-                verdict, metrics = verify(sc, changes, deadline, workers, control)
+                verdict, verified = verify(sc, changes, deadline, workers, control)
         if control.stopped:
             proven = False
             report.stopped = True
@@ -121,11 +127,16 @@ def find_corrections(sc: Scenario, k: int = 3, *, balanced: bool = False,
             continue        # a repeat, or refuted by the corrected scenario: never offered
         seen.add(key)
         report.specs.append(changes)
-        report.corrections.append(_correction(changes, proven, metrics))
+        report.results.append(verified)
+        report.corrections.append(_correction(changes, proven,
+                                              verified.metrics if verified else None))
+        if on_correction is not None:
+            on_correction(report.corrections[-1], changes, verified)
         if control.stopped:
             break
     order = sorted(range(len(report.corrections)), key=lambda i: (
         (_worst(sc, report.specs[i]) if balanced else 0), report.corrections[i].cost))
     report.corrections = [report.corrections[i] for i in order]
     report.specs = [report.specs[i] for i in order]
+    report.results = [report.results[i] for i in order]
     return report

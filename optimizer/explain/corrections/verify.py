@@ -23,7 +23,7 @@ from ortools.sat.python import cp_model
 from models.loading import parse_scenario
 from models.options import SolveOptions
 from models.paths import set_path
-from models.result import Metrics
+from models.result import Result
 from models.scenario import Scenario
 from optimizer.explain.corrections.prices import ChangeSpec
 from optimizer.model.build import BuildTimeout, build
@@ -147,8 +147,8 @@ def _amounts_back(sc: Scenario, current: list[ChangeSpec], i: int, deadline: flo
 
 
 def verify(sc: Scenario, changes: Sequence[ChangeSpec], deadline: float, workers: int,
-           control: StopControl) -> tuple[str, Metrics | None]:
-    """(verdict, metrics of the corrected scenario's checked schedule).
+           control: StopControl) -> tuple[str, Result | None]:
+    """(verdict, the corrected scenario's checked result: its metrics are the correction's).
 
     The verdict is ``verified``, ``failed`` (no schedule, or the checker
     objects: never offered) or ``unknown`` (no schedule found in time).
@@ -166,4 +166,4 @@ def verify(sc: Scenario, changes: Sequence[ChangeSpec], deadline: float, workers
         return "unknown", None
     if check(fixed, result):
         return "failed", None
-    return "verified", result.metrics
+    return "verified", result
