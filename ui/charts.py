@@ -9,8 +9,10 @@ the comparison charts that only the Compare tab needs are added.
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import threading
-from typing import Any
+from typing import Any, Literal
 
 import altair as alt
 import pandas as pd
@@ -50,16 +52,26 @@ def spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
     conversion sets it, so Altair's 300×300 defaults do not enter the spec.
     """
     with _THEME_LOCK, alt.theme.enable("none"):
-        return dict(chart.to_dict())
+        out = dict(chart.to_dict())
+    text = json.dumps(out, sort_keys=True, default=str).encode()
+    out["usermeta"] = {"roadmap_key": hashlib.blake2b(text, digest_size=8).hexdigest()}
+    return out
 
 
-def draw(vega: dict[str, Any]) -> None:
+def draw(vega: dict[str, Any], slot: str,
+         width: Literal["stretch", "content"] = "stretch") -> None:
     """Draw a spec from :func:`spec` at the page's width.
 
     Streamlit moves the datasets out of the spec it is given (and may set
-    autosize), so it gets a copy: the memoised spec stays whole.
+    autosize), so it gets a copy: the memoised spec stays whole. The element's
+    key is its place on the page (``slot``) and its content: new content is a
+    new chart, never new data pushed into a view still being embedded —
+    Streamlit's race that shows a blank chart ("Unrecognized data set",
+    streamlit/streamlit#11906).
     """
-    st.vega_lite_chart(spec=copy.deepcopy(vega), width="stretch")
+    content = vega.get("usermeta", {}).get("roadmap_key", "")
+    st.vega_lite_chart(spec=copy.deepcopy(vega), width=width,
+                       key=f"chart-{slot}-{content}")
 
 
 def lane_order(sc: Scenario, result: Result) -> list[str]:

@@ -81,6 +81,8 @@ def metrics(at: AppTest) -> list[tuple[str, str]]:
 
 
 def _tighten_cap(at: AppTest) -> None:
+    at.session_state["main_tabs"] = "Edit"   # the Edit tab is drawn only while open
+    at.run()
     at.number_input(key=widget_key(at, "rule_max.cap")).set_value(3)
     at.run()
     at.button(key="solve").click()

@@ -9,7 +9,6 @@ largest change first (presence, then start shift, end shift, phase).
 
 from __future__ import annotations
 
-import copy
 import hashlib
 from functools import partial
 from typing import Any
@@ -220,7 +219,7 @@ def _comparison(state: AppState, picked: dict[str, str]) -> None:
                      width="stretch")
         for name, (sc, result) in loaded.items():
             charts.draw(state.memo(("compare_gantt", key, name), partial(
-                _gantt_spec, sc, result, title=f"{name}: {sc.name}")))
+                _gantt_spec, sc, result, title=f"{name}: {sc.name}")), f"compare-gantt-{name}")
         return
     st.markdown(f"**Figures** (Δ against the baseline, *{cmp.reference}*; lower is better)")
     st.dataframe(metrics_frame(cmp, loaded), hide_index=True, width="stretch")
@@ -236,14 +235,15 @@ def _comparison(state: AppState, picked: dict[str, str]) -> None:
     st.markdown("**Exposure of the principals over time** (one scale)")
     exposure = state.memo(("compare_exposure", key), lambda: charts.spec(
         charts.exposure_compare(loaded, width=420, height=150)))
-    st.vega_lite_chart(spec=copy.deepcopy(exposure))
+    charts.draw(exposure, "compare-exposure", width="content")
     st.markdown("**Roadmaps one under the other** (the same lanes and time axis)")
     domain = _shared_domain(loaded)
     base_sc, base_result = loaded[cmp.reference]
     order = charts.lane_order(base_sc, base_result)
     for name, (sc, result) in loaded.items():
         charts.draw(state.memo(("compare_lanes", key, name), partial(
-            _gantt_spec, sc, result, title=name, domain=domain, order=order)))
+            _gantt_spec, sc, result, title=name, domain=domain, order=order)),
+            f"compare-lanes-{name}")
 
 
 def _gantt_spec(sc: Scenario, result: Result, *, title: str,

@@ -230,21 +230,21 @@ def roadmap_tab(state: AppState) -> None:
     gantt = state.memo(("gantt", id(sc), id(result), colour, exchange), lambda: charts.gantt(
         sc, result, color_by=colour or "party", width=1100, exchange=exchange,
         title=None if exchange else "Roadmap by party"), sc, result)
-    charts.draw(state.memo(("gantt_spec", id(gantt)), lambda: charts.spec(gantt), gantt))
+    charts.draw(state.memo(("gantt_spec", id(gantt)), lambda: charts.spec(gantt), gantt), "gantt")
     absent = [sc.concession(e.id).label for e in result.schedule if not e.present]
     if absent:
         st.caption("Left out (optional): " + "; ".join(absent))
     with st.expander("What each side gives and receives, phase by phase", expanded=False):
         exchange_table(sc, result)
     charts.draw(state.memo(("exposure", id(sc), id(result)), lambda: charts.spec(
-        charts.exposure_chart(sc, result, width=1100, height=220)), sc, result))
+        charts.exposure_chart(sc, result, width=1100, height=220)), sc, result), "exposure")
     with st.expander("Ledger of each principal: delivered, received, at risk, exposure",
                      expanded=False):
         from models.notebook import ledger_chart
 
         st.caption(GLOSSARY["Exposure"])
         charts.draw(state.memo(("ledger", id(sc), id(result)), lambda: charts.spec(
-            ledger_chart(result, sc, width=1000)), sc, result))
+            ledger_chart(result, sc, width=1000)), sc, result), "ledger")
     others = [p for p in sc.party_ids if p not in sc.principal_ids]
     if others:
         st.caption("Other parties (not principals): " + ", ".join(others))
