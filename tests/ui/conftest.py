@@ -15,7 +15,7 @@ import pytest
 from tests.ui.browser_kit import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT, free_port, wait_healthy
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     env = dict(os.environ)
@@ -48,15 +48,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def no_traceback_in_server_log(request: pytest.FixtureRequest) -> Iterator[None]:
     """At the end of every browser module: no flow of it logged a traceback.
 
-    Checked while the server and Chromium still run: the shutdown of the
-    session (Chromium closing its sockets, the server stopping) once logged a
-    Starlette websocket traceback that no planner's action causes.
+    Each browser module gets its own server (a flow's leftover background
+    work must not slow the next module's), and its log is checked while the
+    server still runs: requesting ``server`` here makes it outlive this check,
+    because the server's own shutdown once logged a Starlette websocket
+    traceback that no planner's action causes.
     """
-    yield
-    path = ARTIFACTS / "streamlit.log"
-    if request.node.get_closest_marker("browser") is None or not path.exists():
+    if request.node.get_closest_marker("browser") is None:
+        yield
         return
-    text = path.read_text(encoding="utf-8", errors="replace")
+    request.getfixturevalue("server")
+    yield
+    text = (ARTIFACTS / "streamlit.log").read_text(encoding="utf-8", errors="replace")
     assert "Traceback" not in text, text[text.index("Traceback"):][:2000]
 
 
@@ -70,5 +73,3 @@ def browser() -> Iterator[Any]:
             yield b
         finally:
             b.close()
-
-

@@ -42,6 +42,9 @@ class _Searching:
     def done(self) -> bool:
         return self.stopped
 
+    def wait(self, timeout: float | None = None) -> bool:
+        return self.stopped   # still searching: the app's quick wait gives up at once
+
     def drain(self) -> list[object]:
         return []
 
@@ -58,7 +61,7 @@ class _Searching:
 def test_a_stop_before_any_schedule_says_so(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     import optimizer
 
-    monkeypatch.setattr(optimizer, "start_solve", lambda sc, options=None: _Searching(sc))
+    monkeypatch.setattr(optimizer, "start_solve", lambda sc, options=None, **kw: _Searching(sc))
     app.session_state["main_tabs"] = "Edit"
     app.run()
     app.toggle(key=widget_key(app, "rule_on.freeze_first")).set_value(False)

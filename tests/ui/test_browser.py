@@ -207,8 +207,8 @@ def _author_flow(page: Any, server: str, expect: Any) -> None:
 def test_server_log_has_no_traceback(server: str) -> None:
     """Runs last in this module: nothing above may have logged a traceback.
 
-    (The session's server fixture checks the whole log again at its end, for
-    the flows of the other test_browser_* modules.)
+    (tests/ui/conftest.py checks the log again at the end of every browser
+    module, each of which has its own server.)
     """
     log = (ARTIFACTS / "streamlit.log").read_text(encoding="utf-8", errors="replace")
     assert "Traceback" not in log, log[log.index("Traceback"):][:2000]
