@@ -464,13 +464,7 @@ def pareto_command(
         _fail(str(exc))
     finally:
         store.close()
-    if out_file is not None:
-        try:
-            front.save_chart(out_file)
-        except OSError as exc:
-            _fail(f"{out_file}: cannot write the chart: {exc.strerror or exc}")
-    if fmt is CompareFmt.json:
-        sys.stdout.write(json.dumps(front.to_dict(), indent=2) + "\n")
+    if _chart_or_json(front, out_file, fmt):
         return
     from rich.table import Table
 
@@ -530,13 +524,7 @@ def _breach_pareto(scenario: str, x: str, out_file: Path | None, time_limit: flo
     except PlanNotSolved as exc:
         err.print(f"{sc.name}: {exc}", markup=False)
         raise typer.Exit(1) from None
-    if out_file is not None:
-        try:
-            front.save_chart(out_file)
-        except OSError as exc:
-            _fail(f"{out_file}: cannot write the chart: {exc.strerror or exc}")
-    if fmt is CompareFmt.json:
-        sys.stdout.write(json.dumps(front.to_dict(), indent=2) + "\n")
+    if _chart_or_json(front, out_file, fmt):
         return
     from rich.table import Table
 
@@ -547,6 +535,23 @@ def _breach_pareto(scenario: str, x: str, out_file: Path | None, time_limit: flo
     for p in front.points:
         table.add_row(f"{p.x} {sc.time_unit}s", f"{100 * p.y:.1f}%", p.label or "", p.status)
     out.print(table)
+
+
+
+def _chart_or_json(front: Any, out_file: Path | None, fmt: CompareFmt) -> bool:
+    """Write a front's chart (``--out``) and, for ``--format json``, print it.
+
+    True when the JSON was printed (the table is then not wanted).
+    """
+    if out_file is not None:
+        try:
+            front.save_chart(out_file)
+        except OSError as exc:
+            _fail(f"{out_file}: cannot write the chart: {exc.strerror or exc}")
+    if fmt is CompareFmt.json:
+        sys.stdout.write(json.dumps(front.to_dict(), indent=2) + "\n")
+        return True
+    return False
 
 
 def register(app: typer.Typer) -> None:

@@ -101,3 +101,9 @@ def load_plan(path: Path) -> Result:
     except (ValueError, ValidationError) as exc:
         first = str(exc).splitlines()[0]
         fail(f"{path}: not a roadmap result file: {first}")
+
+
+def progress_line(p: Any) -> str:
+    """One `--progress` line of an improving solution (solve and replan print the same)."""
+    return (f"progress: stage {p.stage + 1}/{p.stages} {p.metric} "
+            f"best {p.objective:g} bound {p.bound:g} at {p.elapsed_s:.2f} s")

@@ -18,6 +18,7 @@ from optimizer.cli.common import (
     load,
     load_plan,
     out,
+    progress_line,
     status_exit,
     write_result,
 )
@@ -63,9 +64,7 @@ def replan(
         while not handle.wait(0.1):
             for p in handle.drain():
                 if progress and p.objective is not None:
-                    err.print(f"progress: stage {p.stage + 1}/{p.stages} {p.metric} "
-                              f"best {p.objective:g} bound {p.bound:g} "
-                              f"at {p.elapsed_s:.2f} s", markup=False)
+                    err.print(progress_line(p), markup=False)
         result = handle.result()
     if intr.hit and result.status == "optimal":
         result = result.model_copy(update={"status": "feasible"})
