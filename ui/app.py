@@ -58,7 +58,7 @@ def main() -> None:
         else:
             st.caption("Open this tab to edit the scenario.")
     with tabs[2]:
-        explain_view.explain_tab(state)
+        explain_view.explain_tab(state, tabs[2].open is not False)
     with tabs[3]:
         compare.compare_tab(state)
     with tabs[4]:   # stress runs are long: drawn only while the tab is open

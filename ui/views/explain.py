@@ -109,7 +109,7 @@ def _binding_view(state: AppState, sc: Scenario, result: Result) -> None:
             } for t in report.tight]), hide_index=True, width="stretch")
 
 
-def explain_tab(state: AppState) -> None:
+def explain_tab(state: AppState, is_open: bool = True) -> None:
     explaining.drain(state)
     applied_panel(state)
     result, sc = state.result, state.result_scenario
@@ -125,7 +125,13 @@ def explain_tab(state: AppState) -> None:
     elif result.solved:
         if not current:
             stale_note(state, "roadmap")
-        _binding_view(state, sc, result)
+        if not is_open and state.result_key not in state.analysis:
+            # The binding report re-solves the model once per concession (~1.8 s
+            # on the seed): worked out when the planner opens this tab, not for
+            # every new roadmap whichever tab is open.
+            st.caption("Open this tab to see what holds the roadmap in place.")
+        else:
+            _binding_view(state, sc, result)
     elif state.result_stopped:
         st.warning("The solve was stopped before any schedule was found; press Solve in the "
                    "sidebar to search again.")
