@@ -54,7 +54,13 @@ def record_cell(page: Any, expect: Any, row: int, column: str, text: str) -> Non
     canvas = grid.locator('[data-testid="data-grid-canvas"]')
     editor = page.locator("textarea.gdg-input, .gdg-clip-region textarea, "
                           ".gdg-clip-region input").first
+    from playwright.sync_api import Error as PlaywrightError
+
     for attempt in range(3):
+        # A rerun still drawing the grid can detach the cell editor under the
+        # keyboard (seen under CI load): start from an idle page, and try again
+        # when the editor is gone before the text is in.
+        idle(page, expect)
         expect(canvas).to_be_visible()
         grid.click(position={"x": 30, "y": HEADER_PX + ROW_PX // 2})
         for _ in range(COLUMN[column]):
@@ -64,13 +70,13 @@ def record_cell(page: Any, expect: Any, row: int, column: str, text: str) -> Non
         page.keyboard.type(text[0])
         try:
             expect(editor).to_be_visible(timeout=5_000)
+            editor.fill(text, timeout=10_000)
+            editor.press("Enter", timeout=10_000)
             break
-        except AssertionError:
+        except (AssertionError, PlaywrightError):
             if attempt == 2:
                 raise
             page.keyboard.press("Escape")
-    editor.fill(text)
-    editor.press("Enter")
     expect(page.get_by_text("Progress record saved in the working copy")).to_be_visible(
         timeout=30_000)
     idle(page, expect)
