@@ -61,8 +61,10 @@ def find_conflict(scenario: Scenario, deadline: float | None = None, *,
         return Conflict(rules=[], demands=[], concessions=[], message=(
             "No conflict found: every rule and demand of the scenario can hold together."))
     if status == UNKNOWN:
+        how = ("was stopped" if control is not None and control.stopped
+               else "ran out of time")
         return Conflict(rules=[], demands=[], concessions=[], message=(
-            "The search for a conflict ran out of time before it could find one."))
+            f"The search for a conflict {how} before it could find one."))
     if not keys:
         return Conflict(rules=[], demands=[], concessions=[], message=(
             "The scenario is infeasible whatever its rules and demands: its fixed "

@@ -83,8 +83,11 @@ def _flow(page: Any, server: str, expect: Any) -> None:
     expect(first).to_contain_text("cost 30")
     page.screenshot(path=str(ARTIFACTS / "explain-stopped.png"))
 
-    # Search again, to the end: the cards, then the grouped conflict.
+    # Search again, to the end: the cards, then the grouped conflict. The stopped
+    # search's end is drawn by a run of the whole app: the click waits for it.
+    idle(page, expect)
     page.get_by_role("button", name="Search again").click()
+    expect(page.get_by_text("Stopped:")).to_have_count(0, timeout=10_000)
     expect(page.get_by_text("Why no roadmap exists")).to_be_visible(timeout=SOLVE_MS)
     expect(page.get_by_role("button", name="Stop")).to_have_count(0, timeout=SOLVE_MS)
     idle(page, expect)

@@ -260,13 +260,16 @@ def live_panel(state: AppState, key: str) -> None:
     ex = explaining.store()
     shown = ex.by_key.get(key)
     if shown is None or shown.done or state.working != shown.scenario:
-        # Applied, forgotten, or ended on an earlier poll (whose run drew the end at
-        # once): the whole app takes over, and this fragment stops polling.
+        # Applied, forgotten, or ended: the whole app takes over, and this fragment
+        # stops polling.
         st.rerun(scope="app")
         return
     explaining.drain(state)
     if shown.done:
-        _cards(state, shown, current=True)
+        # The end is drawn by the whole app, not here: a "Search again" drawn in the
+        # fragment would be replaced by the app's own copy a moment later, and a click
+        # landing in between was lost (CI, loaded machine).
+        st.rerun(scope="app")
         return
     job = ex.job
     if job is None or job.key != key:
