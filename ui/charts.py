@@ -72,8 +72,25 @@ def draw(vega: dict[str, Any], slot: str,
     streamlit/streamlit#11906).
     """
     content = vega.get("usermeta", {}).get("roadmap_key", "")
-    st.vega_lite_chart(spec=copy.deepcopy(vega), width=width,
+    st.vega_lite_chart(spec=sized(copy.deepcopy(vega)), width=width,
                        key=f"chart-{slot}-{content}")
+
+
+COMPOSED = ("hconcat", "vconcat", "concat", "facet", "repeat")
+
+
+def sized(vega: dict[str, Any]) -> dict[str, Any]:
+    """Fit the width only: the height stays the plot's own.
+
+    Left alone, Streamlit gives a single or layered view ``autosize: fit``,
+    which squeezes the title, axes and legend into the spec's height: the
+    exposure chart's 220 px plot became a sliver with its lines on top of each
+    other. Composed charts keep Streamlit's choice (``fit-x`` fails on nested
+    compositions).
+    """
+    if "autosize" not in vega and not any(k in vega for k in COMPOSED):
+        vega["autosize"] = {"type": "fit-x", "contains": "padding"}
+    return vega
 
 
 def lane_order(sc: Scenario, result: Result) -> list[str]:

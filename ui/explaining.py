@@ -153,6 +153,29 @@ def start(state: AppState, balanced: bool) -> Shown | None:
     return shown
 
 
+@dataclass
+class Reuse:
+    """Corrections already found, in the shape the briefing takes (``corrections``, ``bills``)."""
+
+    corrections: list[Correction]
+    bills: list[dict[str | None, int]]
+
+
+def reusable(ex: Explanations, result_key: str | None, balanced: bool) -> Reuse | None:
+    """The Explain tab's finished corrections of the result ``result_key`` (the order the
+    tab shows), so that the briefing says what the tab says instead of searching again;
+    None when there are none yet."""
+    shown = ex.by_key.get(explain_key(result_key, balanced)) if result_key else None
+    if shown is None or not shown.done or not shown.found:
+        return None
+    return Reuse([f.correction for f in shown.found], [f.bills for f in shown.found])
+
+
+def for_briefing(state: AppState) -> Reuse | None:
+    return reusable(store(), state.result_key,
+                    bool(st.session_state.get("explain_balanced", False)))
+
+
 def forget(key: str) -> None:
     """Drop an explanation so that it is searched again (after a stop)."""
     ex = store()

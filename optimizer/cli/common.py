@@ -107,3 +107,34 @@ def progress_line(p: Any) -> str:
     """One `--progress` line of an improving solution (solve and replan print the same)."""
     return (f"progress: stage {p.stage + 1}/{p.stages} {p.metric} "
             f"best {p.objective:g} bound {p.bound:g} at {p.elapsed_s:.2f} s")
+
+
+def follow(handle: Any, *, progress: bool, live: bool = False) -> tuple[Result, bool]:
+    """Wait for a running solve (solve, replan) and return (its result, interrupted).
+
+    Ctrl-C / SIGTERM stop the search and keep the best schedule found; an
+    interrupted "optimal" is reported as "feasible" (the proof was cut short).
+    ``live``: a status line on the terminal; else ``progress``: one
+    ``progress_line`` per improving solution on stderr.
+    """
+    def pump(show: Any) -> None:
+        while True:
+            ended = handle.wait(0.1)
+            for p in handle.drain():      # the last events too, once it has ended
+                if show is not None and p.objective is not None:
+                    show(p)
+            if ended:
+                return
+
+    with Interrupts(handle.stop) as intr:
+        if live:
+            with err.status("solving…") as status:
+                pump(lambda p: status.update(
+                    f"stage {p.stage + 1}/{p.stages} {p.metric}: best {p.objective:g}, "
+                    f"bound {p.bound:g}, {p.elapsed_s:.1f} s"))
+        else:
+            pump((lambda p: err.print(progress_line(p), markup=False)) if progress else None)
+        result = handle.result()
+    if intr.hit and result.status == "optimal":
+        result = result.model_copy(update={"status": "feasible"})
+    return result, intr.hit

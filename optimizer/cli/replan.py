@@ -13,12 +13,11 @@ from optimizer.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_INVALID,
     Fmt,
-    Interrupts,
     err,
+    follow,
     load,
     load_plan,
     out,
-    progress_line,
     status_exit,
     write_result,
 )
@@ -60,14 +59,7 @@ def replan(
         raise typer.Exit(EXIT_INVALID) from None
     # The search runs in a worker thread so that Ctrl-C / SIGTERM stop it at once
     # and the best re-plan found so far is still printed and written.
-    with Interrupts(handle.stop) as intr:
-        while not handle.wait(0.1):
-            for p in handle.drain():
-                if progress and p.objective is not None:
-                    err.print(progress_line(p), markup=False)
-        result = handle.result()
-    if intr.hit and result.status == "optimal":
-        result = result.model_copy(update={"status": "feasible"})
+    result, interrupted = follow(handle, progress=progress)
     if out_file is not None:
         write_result(result, out_file)
     pkg = next_package(effective, result, next_n) if next_n and result.solved else None
@@ -88,7 +80,7 @@ def replan(
         if pkg is not None:
             for line in package_text(effective, pkg):
                 out.print(line, markup=False)
-    if intr.hit:
+    if interrupted:
         err.print("interrupted: kept the best re-plan found so far")
         raise typer.Exit(EXIT_INTERRUPTED)
     raise typer.Exit(status_exit(result))

@@ -12,11 +12,10 @@ import typer
 from optimizer.cli.common import (
     EXIT_INTERRUPTED,
     Fmt,
-    Interrupts,
     err,
+    follow,
     load,
     out,
-    progress_line,
     status_exit,
     write_result,
 )
@@ -50,26 +49,8 @@ def solve(
     if workers:
         opts.workers = workers
     handle = start_solve(sc, opts)
-    show = not quiet and err.is_terminal
-    with Interrupts(handle.stop) as intr:
-        if show:
-            with err.status("solving…") as status:
-                while not handle.done():
-                    handle.wait(0.1)
-                    for p in handle.drain():
-                        if p.objective is not None:
-                            status.update(f"stage {p.stage + 1}/{p.stages} {p.metric}: "
-                                          f"best {p.objective:g}, bound {p.bound:g}, "
-                                          f"{p.elapsed_s:.1f} s")
-        else:
-            while not handle.done():
-                handle.wait(0.1)
-                for p in handle.drain():
-                    if progress and p.objective is not None:
-                        err.print(progress_line(p), markup=False)
-        result = handle.result()
-    if intr.hit and result.status == "optimal":
-        result = result.model_copy(update={"status": "feasible"})
+    result, interrupted = follow(handle, progress=progress,
+                                 live=not quiet and err.is_terminal)
     if out_file is not None:
         write_result(result, out_file)
     if fmt is Fmt.json:
@@ -80,7 +61,7 @@ def solve(
         from optimizer.cli.table import render
 
         render(out, sc, result)
-    if intr.hit:
+    if interrupted:
         err.print("interrupted: kept the best schedule found so far")
         raise typer.Exit(EXIT_INTERRUPTED)
     raise typer.Exit(status_exit(result))

@@ -83,10 +83,27 @@ def solved(page: Any, expect: Any) -> None:
     idle(page, expect, SOLVE_MS)
     panel = page.locator('[data-testid="stTabPanel"]:visible')
     charts = panel.locator('[data-testid="stVegaLiteChart"]')
-    expect(charts).to_have_count(3)  # the Gantt, the exposure charts and the ledger
+    # The Gantt and the exposure charts; the ledger's is drawn once its expander opens.
+    expect(charts).to_have_count(2)
     expect(charts.first.locator("canvas, svg").first).to_be_visible()
-    # The exposure chart is drawn; the ledger waits in its (collapsed) expander.
     expect(charts.nth(1).locator("canvas, svg").first).to_be_visible()
+
+
+def open_ledger(page: Any, expect: Any, shot: Path | None = None) -> None:
+    """Open the Roadmap tab's ledger expander (its chart is drawn then), take ``shot``,
+    and close it again (``solved`` expects it closed)."""
+    panel = page.locator('[data-testid="stTabPanel"]:visible')
+    header = panel.get_by_text("Ledger of each principal")
+    header.click()
+    charts = panel.locator('[data-testid="stVegaLiteChart"]')
+    expect(charts).to_have_count(3)
+    expect(charts.nth(2).locator("canvas, svg").first).to_be_visible()
+    idle(page, expect)
+    if shot is not None:
+        page.screenshot(path=str(shot), full_page=True)
+    header.click()
+    expect(charts).to_have_count(2)
+    idle(page, expect)
 
 
 def save(page: Any, name: str, expect: Any) -> None:

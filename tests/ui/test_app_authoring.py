@@ -21,23 +21,25 @@ from streamlit.testing.v1 import AppTest
 from models.canonical import canonical_json
 from tests.conftest import solve_checked
 from tests.ui.readme_example import CONCESSIONS, OBJECTIVE, PHASES, RULES, readme_example
-from tests.ui.test_app_logic import APP, SOLVE_WAIT_S, TINY, checked, settle, state, widget_key
+from tests.ui.test_app_logic import (
+    TINY,
+    checked,
+    open_tiny,
+    settle,
+    state,
+    stop_background,
+    widget_key,
+)
 
 
 @pytest.fixture
 def app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[AppTest]:
     monkeypatch.setenv("ROADMAP_STORE", str(tmp_path / "runs.sqlite"))
     monkeypatch.setenv("ROADMAP_UI_SCENARIO", str(TINY))
-    at = AppTest.from_file(str(APP), default_timeout=SOLVE_WAIT_S)
-    at.run()
-    at.number_input(key="opt_workers").set_value(1)
-    at.number_input(key="opt_time_limit").set_value(10.0)
+    at = open_tiny(10.0)
     settle(at)
     yield at
-    job = at.session_state.get("rm_job", None)
-    if job is not None:
-        job.handle.stop()
-        job.handle.result(SOLVE_WAIT_S)
+    stop_background(at)
 
 
 def _submit(at: AppTest, form: str, label: str) -> None:

@@ -24,7 +24,16 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from models import SolveOptions
-from tests.ui.test_app_logic import APP, SOLVE_WAIT_S, TINY, checked, settle, state, widget_key
+from tests.ui.test_app_logic import (
+    SOLVE_WAIT_S,
+    TINY,
+    checked,
+    open_tiny,
+    settle,
+    state,
+    stop_background,
+    widget_key,
+)
 
 
 @pytest.fixture
@@ -32,20 +41,10 @@ def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
     """test_app_logic's app on the tiny scenario: one worker, 5 s, a fresh run store."""
     monkeypatch.setenv("ROADMAP_STORE", str(tmp_path / "runs.sqlite"))
     monkeypatch.setenv("ROADMAP_UI_SCENARIO", str(TINY))
-    at = AppTest.from_file(str(APP), default_timeout=SOLVE_WAIT_S)
-    at.run()
-    at.number_input(key="opt_workers").set_value(1)
-    at.number_input(key="opt_time_limit").set_value(5.0)
+    at = open_tiny()
     settle(at)
     yield at
-    job = at.session_state.get("rm_job", None)
-    if job is not None:
-        job.handle.stop()
-        job.handle.wait(SOLVE_WAIT_S)
-    ex = at.session_state.get("rm_explain", None)
-    if ex is not None and ex.job is not None:
-        ex.job.stop()
-        ex.job.wait(SOLVE_WAIT_S)
+    stop_background(at)
 
 def explained(at: AppTest) -> AppTest:
     """Settle the solve, then wait for the explanation job and run again."""
@@ -136,6 +135,34 @@ def test_cards_are_the_engine_call_of_roadmap_explain(app: AppTest) -> None:
         [c.spec_dict() for c in cli.corrections]
     assert cli.conflict is not None and shown(app).conflict is not None
     assert shown(app).conflict.full_dict() == cli.conflict.full_dict()
+
+
+def test_the_briefing_says_what_the_cards_say_without_a_second_search(
+        app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Roadmap tab's briefing of an infeasible result reuses the Explain tab's
+    corrections (same costs, same order); before they exist it searches itself."""
+    import optimizer.explain.corrections as corrections
+    from ui.explaining import reusable
+    from ui.views.roadmap import briefing_html
+
+    _tighten_cap(app)
+    s = state(app)
+    ex = app.session_state["rm_explain"]
+    assert reusable(ex, "no such result", False) is None
+    assert reusable(ex, s.result_key, True) is None      # the balanced order: not searched
+    found = reusable(ex, s.result_key, False)
+    assert found is not None
+    assert [c.cost for c in found.corrections] == [11, 28, 42]
+    assert found.bills == [f.bills for f in shown(app).found]
+
+    def no_search(*_a: Any, **_k: Any) -> Any:
+        raise AssertionError("the briefing searched again")
+
+    monkeypatch.setattr(corrections, "find_corrections", no_search)
+    page = briefing_html(s.result_scenario, s.result, found, 10.0)
+    assert "What it would take: the cheapest correction" in page
+    assert "Raise the A/B exposure cap from 3 to 4 (cost 11)" in page
+    assert page.index("(cost 11)") < page.index("(cost 28)") < page.index("(cost 42)")
 
 
 def test_apply_makes_it_feasible_shows_the_diff_and_undo_restores(app: AppTest) -> None:

@@ -45,6 +45,32 @@ def settle(at: AppTest) -> AppTest:
     return at
 
 
+def open_tiny(time_limit_s: float = 5.0) -> AppTest:
+    """The app on tiny_roadmap.yaml (``ROADMAP_UI_SCENARIO`` set by the caller's fixture),
+    solved with one CP-SAT worker and a short limit: deterministic and light on a shared
+    machine."""
+    at = AppTest.from_file(str(APP), default_timeout=SOLVE_WAIT_S)
+    at.run()
+    at.number_input(key="opt_workers").set_value(1)
+    at.number_input(key="opt_time_limit").set_value(time_limit_s)
+    return at
+
+
+def stop_background(at: AppTest) -> None:
+    """Stop and wait for whatever the test left running: a solve, an explanation, a
+    re-plan (their threads must not outlive the test)."""
+    for key in ("rm_job", "rm_replan_job"):
+        job = at.session_state.get(key, None)
+        handle = getattr(getattr(job, "job", job), "handle", None)
+        if handle is not None:
+            handle.stop()
+            handle.wait(SOLVE_WAIT_S)
+    ex = at.session_state.get("rm_explain", None)
+    if ex is not None and ex.job is not None:
+        ex.job.stop()
+        ex.job.wait(SOLVE_WAIT_S)
+
+
 def state(at: AppTest) -> Any:
     return at.session_state["rm"]
 
@@ -76,18 +102,11 @@ def store_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def app(monkeypatch: pytest.MonkeyPatch, store_path: Path) -> Iterator[AppTest]:
     monkeypatch.setenv("ROADMAP_UI_SCENARIO", str(TINY))
-    at = AppTest.from_file(str(APP), default_timeout=SOLVE_WAIT_S)
-    at.run()
-    # One CP-SAT worker and a short limit: deterministic and light on a shared machine.
-    at.number_input(key="opt_workers").set_value(1)
-    at.number_input(key="opt_time_limit").set_value(5.0)
+    at = open_tiny()
     at.session_state["main_tabs"] = "Edit"  # the Edit tab is drawn only while open
     settle(at)
     yield at
-    job = at.session_state.get("rm_job", None)
-    if job is not None:
-        job.handle.stop()
-        job.handle.result(SOLVE_WAIT_S)
+    stop_background(at)
 
 
 def starts(at: AppTest) -> dict[str, int | None]:
@@ -110,7 +129,22 @@ def test_opens_solved_with_gantt_and_exposure(app: AppTest) -> None:
             result.metrics.peak_exposure) == (5, 9, 4)
     assert starts(app) == {"a1": 0, "b1": 0, "a2": 2}
     assert result.exposure == {"A": [(0, 4), (2, 0)], "B": [(0, 4), (2, 0), (7, -6)]}
-    assert charts(app) == 3  # the Gantt chart, the exposure charts and the ledger
+    assert charts(app) == 2  # the Gantt chart and the exposure charts
+    # The ledger's chart is built only once its expander is open.
+    app.session_state["ledger_open"] = True
+    app.run()
+    assert charts(app) == 3
+    # Every chart keeps its plot's height: Streamlit's default "fit" for a view without
+    # an autosize squeezed the exposure chart's title, axes and legend into its 220 px.
+    import json
+
+    from ui.charts import COMPOSED
+
+    specs = [json.loads(c.proto.spec) for c in app.get("vega_lite_chart")]
+    views = [s for s in specs if not any(k in s for k in COMPOSED)]   # not the ledger
+    assert [s["autosize"]["type"] for s in views] == ["fit-x", "fit-x"]
+    exposure = next(s for s in specs if "Exposure" in json.dumps(s.get("title")))
+    assert exposure["height"] == 220 and exposure["autosize"]["contains"] == "padding"
     assert {m.label: m.value for m in app.metric}["Makespan"] == "5 months (2020-06)"
     assert app.header[0].value == "Tiny two-party roadmap"
 
@@ -338,8 +372,9 @@ def test_save_two_runs_and_compare(app: AppTest, store_path: Path) -> None:
         "Start": "month 0 (2020-01)", "Start shift": "-2 months",
         "End shift": "-2 months", "Baseline phase": "Whole roadmap", "Phase": "Whole roadmap"}]
     assert "2 concession(s) unchanged." in [c.value for c in app.caption]
-    # Gantt of each run plus the shared exposure overlay, next to the Roadmap tab's three.
-    assert charts(app) == 3 + 3
+    # Gantt of each run plus the shared exposure overlay, next to the Roadmap tab's two
+    # (its ledger chart is drawn only while its expander is open).
+    assert charts(app) == 2 + 3
 
 
 def test_saved_runs_survive_a_restart_and_can_be_renamed_and_deleted(

@@ -18,7 +18,16 @@ from streamlit.testing.v1 import AppTest
 from models import SolveOptions
 from optimizer.check import assert_valid
 from optimizer.studies.replan import next_package, replan
-from tests.ui.test_app_logic import APP, SOLVE_WAIT_S, TINY, messages, settle, state
+from tests.ui.test_app_logic import (
+    APP,
+    SOLVE_WAIT_S,
+    TINY,
+    messages,
+    open_tiny,
+    settle,
+    state,
+    stop_background,
+)
 
 ONE = SolveOptions(time_limit_s=5.0, workers=1, seed=0)
 ROW = {"a1": "0", "b1": "1", "a2": "2"}
@@ -28,22 +37,14 @@ ROW = {"a1": "0", "b1": "1", "a2": "2"}
 def app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[AppTest]:
     monkeypatch.setenv("ROADMAP_STORE", str(tmp_path / "runs.sqlite"))
     monkeypatch.setenv("ROADMAP_UI_SCENARIO", str(TINY))
-    at = AppTest.from_file(str(APP), default_timeout=SOLVE_WAIT_S)
-    at.run()
-    at.number_input(key="opt_workers").set_value(1)
-    at.number_input(key="opt_time_limit").set_value(5.0)
+    at = open_tiny()
     settle(at)
     at.button(key="solve").click()   # the plan, with the test's options
     settle(at)
     at.session_state["main_tabs"] = "Progress"
     at.run()
     yield at
-    for key in ("rm_job", "rm_replan_job"):
-        job = at.session_state.get(key, None)
-        handle = getattr(getattr(job, "job", job), "handle", None)
-        if handle is not None:
-            handle.stop()
-            handle.result(SOLVE_WAIT_S)
+    stop_background(at)
 
 
 def editor(at: AppTest) -> Any:

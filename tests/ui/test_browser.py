@@ -15,7 +15,17 @@ from typing import Any
 
 import pytest
 
-from tests.ui.browser_kit import ARTIFACTS, ROOT, SOLVE_MS, app_errors, idle, save, set_cap, solved
+from tests.ui.browser_kit import (
+    ARTIFACTS,
+    ROOT,
+    SOLVE_MS,
+    app_errors,
+    idle,
+    open_ledger,
+    save,
+    set_cap,
+    solved,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -48,6 +58,8 @@ def _planner_path(page: Any, server: str, expect: Any) -> None:
     expect(page.locator('[data-testid="stMetric"]', has_text="Peak exposure (US, DPRK)")
            ).to_contain_text("49")
     page.screenshot(path=str(ARTIFACTS / "roadmap.png"))
+    # The ledger of each principal is drawn once its expander is opened.
+    open_ledger(page, expect, ARTIFACTS / "roadmap-ledger.png")
     page.screenshot(path=str(ARTIFACTS / "roadmap-full.png"), full_page=True)
     save(page, "Seed", expect)
     # More time for the search: it is also the conflict explainer's budget.
@@ -96,6 +108,9 @@ def _planner_path(page: Any, server: str, expect: Any) -> None:
     expect(panel.get_by_text("Δ against the baseline, Seed")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "compare.png"))
     page.screenshot(path=str(ARTIFACTS / "compare-full.png"), full_page=True)
+    for k, name in enumerate(("compare-exposure", "compare-gantt")):
+        panel.locator('[data-testid="stVegaLiteChart"]').nth(k).scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
 DOCS = ROOT / "docs"

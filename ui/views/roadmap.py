@@ -15,7 +15,7 @@ from optimizer.model.derived import derive_all
 from optimizer.model.evaluate import placements, term_value
 from optimizer.studies.exports import chart_png, schedule_csv
 from optimizer.studies.glossary import GLOSSARY, METRIC_TERMS, metric_unit
-from ui import charts, runs
+from ui import charts, explaining, runs
 from ui.state import AppState
 
 METRIC_TITLES = METRIC_TERMS
@@ -145,12 +145,15 @@ def briefing_buttons(sc: Scenario, result: Result, cols: Sequence[Any],
     is none, its cheapest corrections (searched within the app's time limit)."""
     stem = _stem(sc)
     limit = state.time_limit_s if state is not None else 30.0
-    cols[0].download_button("Briefing (PDF)", lambda: briefing_pdf(sc, result, None, limit),  # type: ignore[arg-type]
+    # The Explain tab's corrections when it has them: the same words, no second search.
+    found = explaining.for_briefing(state) if state is not None and not result.solved \
+        else None
+    cols[0].download_button("Briefing (PDF)", lambda: briefing_pdf(sc, result, found, limit),  # type: ignore[arg-type]
                             f"{stem}.briefing.pdf", "application/pdf", width="stretch",
                             key="dl_brief_pdf", help="Summary, exchange view, exposure, "
                             "stress test (or the corrections), binding rules and sources, for "
                             "a decision-maker")
-    cols[1].download_button("Briefing (HTML)", lambda: briefing_html(sc, result, None, limit),  # type: ignore[arg-type]
+    cols[1].download_button("Briefing (HTML)", lambda: briefing_html(sc, result, found, limit),  # type: ignore[arg-type]
                             f"{stem}.briefing.html", "text/html", width="stretch",
                             key="dl_brief_html")
 
@@ -238,13 +241,17 @@ def roadmap_tab(state: AppState) -> None:
         exchange_table(sc, result)
     charts.draw(state.memo(("exposure", id(sc), id(result)), lambda: charts.spec(
         charts.exposure_chart(sc, result, width=1100, height=220)), sc, result), "exposure")
-    with st.expander("Ledger of each principal: delivered, received, at risk, exposure",
-                     expanded=False):
+    # Built only while open (its chart is ~0.2 s of each new roadmap's run, and as
+    # much again for the browser to draw); opening it reruns the app.
+    ledger = st.expander("Ledger of each principal: delivered, received, at risk, exposure",
+                         expanded=False, key="ledger_open", on_change="rerun")
+    with ledger:
         from models.notebook import ledger_chart
 
         st.caption(GLOSSARY["Exposure"])
-        charts.draw(state.memo(("ledger", id(sc), id(result)), lambda: charts.spec(
-            ledger_chart(result, sc, width=1000)), sc, result), "ledger")
+        if ledger.open:
+            charts.draw(state.memo(("ledger", id(sc), id(result)), lambda: charts.spec(
+                ledger_chart(result, sc, width=1000)), sc, result), "ledger")
     others = [p for p in sc.party_ids if p not in sc.principal_ids]
     if others:
         st.caption("Other parties (not principals): " + ", ".join(others))
