@@ -97,9 +97,18 @@ def timed(action: Callable[[], None], until: Callable[[], None]) -> float:
 
 
 def pick_dataset(page: Any, name: str) -> None:
+    """Open the sidebar's dataset box and pick ``name``; a list closed by a rerun before
+    the pick (the box is drawn anew) is opened again."""
     box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first
-    box.click()
-    page.get_by_role("option", name=name, exact=True).click()
+    for attempt in range(3):
+        box.click()
+        try:
+            page.get_by_role("option", name=name, exact=True).click(
+                timeout=5_000 if attempt < 2 else LONG)
+            return
+        except Exception:        # Playwright's TimeoutError: open the list again
+            if attempt == 2:
+                raise
 
 
 def switch_away(page: Any, expect: Any) -> None:
