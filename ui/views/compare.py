@@ -233,8 +233,10 @@ def _comparison(state: AppState, picked: dict[str, str]) -> None:
                                     "Change": st.column_config.TextColumn(width="medium")})
         st.caption(f"{cmp.unchanged} concession(s) unchanged.")
     st.markdown("**Exposure of the principals over time** (one scale)")
+    # Two panels side by side with their axes fit the main column from a 1280 px
+    # window (420 each overflowed it: the second principal's panel was cut).
     exposure = state.memo(("compare_exposure", key), lambda: charts.spec(
-        charts.exposure_compare(loaded, width=420, height=150)))
+        charts.exposure_compare(loaded, width=330, height=150)))
     charts.draw(exposure, "compare-exposure", width="content")
     st.markdown("**Roadmaps one under the other** (the same lanes and time axis)")
     domain = _shared_domain(loaded)
