@@ -186,7 +186,7 @@ _TOOLTIP = [
 ]
 
 
-def _party_colour(sc: Scenario, color_by: str) -> alt.Color:
+def _party_colour(sc: Scenario, color_by: str, columns: int = 4) -> alt.Color:
     if color_by == "category":
         return alt.Color("category:N", title="Category",
                          scale=alt.Scale(domain=sorted({c.category for c in sc.concessions}),
@@ -196,19 +196,20 @@ def _party_colour(sc: Scenario, color_by: str) -> alt.Color:
                      scale=alt.Scale(domain=[p.name or p.id for p in sc.parties],
                                      scheme="tableau10"),
                      legend=alt.Legend(orient="bottom", labelLimit=0, symbolOpacity=1,
-                                       columns=4))
+                                       columns=columns))
 
 
 def gantt(sc: Scenario, result: Result, *, color_by: str = "party",
           domain: tuple[int, int] | None = None, width: Width = 900,
           title: str | None = None, order: list[str] | None = None,
-          labels: bool = True, exchange: bool = True) -> AnyChart:
+          labels: bool = True, exchange: bool = True, legend_columns: int = 4) -> AnyChart:
     """Every step on one shared time axis, one lane each, full titles.
 
     ``exchange=True`` (the exchange view) orders the lanes by start time across
     all sides, so that what is traded for what sits together, and links the
     reciprocal pairs; ``exchange=False`` groups the lanes by party. ``order``
     (concession ids) fixes the lanes so several runs line up row by row.
+    ``legend_columns``: the parties per legend row (fewer for a narrow chart).
     """
     frame = gantt_rows(sc, result)
     window = domain or time_window(sc, result)
@@ -234,7 +235,7 @@ def gantt(sc: Scenario, result: Result, *, color_by: str = "party",
     y = alt.Y("lane:N", sort=lanes, title=None, scale=alt.Scale(domain=lanes),
               axis=alt.Axis(labelLimit=0 if labels else 1, labelFontSize=11, labels=labels,
                             ticks=False, labelOverlap=False, labelPadding=6))
-    colour = _party_colour(sc, color_by)
+    colour = _party_colour(sc, color_by, legend_columns)
     x = x_encoding(sc, "start", window, zoom=clustered(sc, result, window))
     layers: list[alt.Chart] = []
     if not phases.empty:

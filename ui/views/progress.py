@@ -362,8 +362,11 @@ def side_by_side(state: AppState, done: Replanned) -> None:
 
     def build(k: int) -> Any:
         title, s, r = runs[k]
+        # Side by side, the parties' names fewer to a legend row so that none is cut
+        # (the plan's plot is the narrower: its lane titles take half its column).
+        per_row = 4 if len(runs) == 1 else (1 if k == 0 else 2)
         g = charts.gantt(s, r, domain=(lo, hi), order=order, width="container",
-                         title=title, labels=k == 0)
+                         title=title, labels=k == 0, legend_columns=per_row)
         return charts.with_now(g, s, as_of, lo) if isinstance(g, alt.LayerChart) else g
 
     cols = st.columns([3, 2] if len(runs) == 2 else [1])
