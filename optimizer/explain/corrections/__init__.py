@@ -4,8 +4,8 @@
 (``model``), minimises its price (``search``), makes each answer irreducible
 (by its proof when it is proven cheapest and every change costs something,
 else by undoing on the scenario) and verifies it on the corrected scenario
-(``verify``), then excludes the set
-of positions it changed and searches again, up to K answers. A stop (the
+(``verify``), then excludes the set of positions it changed and searches
+again, up to K answers. A stop (the
 ``StopControl``) ends it at once with what was found, marked unproven.
 ``on_correction`` hears of each correction as soon as it is checked, so that
 the app can show the first one while the others are still searched for.
@@ -61,8 +61,8 @@ def _dearer(ch: ChangeSpec) -> bool:
     Then a correction proven cheapest is irreducible by its proof: a smaller
     one would change a subset of its positions (allowed by every no-good it
     satisfies) at a lower cost (and, balanced, no larger bill). The checks on
-    the scenario (``reduce``, about a second per change on the seed) are left
-    for answers not proven, or with free changes.
+    the scenario (``reduce``, about half a second per change on the seed) are
+    left for answers not proven, or with free changes (docs/decisions.md, 42).
     """
     p = ch.price
     if ch.kind == "amount":

@@ -49,7 +49,7 @@ def _solver(budget: float, workers: int, control: StopControl) -> cp_model.CpSol
         # the full LP found and proved the answers faster on every case
         # measured (seed, DPRK cap 3: corrections 2 and 3 in 4.0 and 3.9 s
         # instead of 6.3 and 7.4, mean of 3 seeds; generated n=50: first
-        # correction 0.37 s instead of 3.09; benchmarks/results/explain.md).
+        # correction 0.37 s instead of 3.09; docs/decisions.md, 43).
         p.subsolvers.extend(TWO_WORKERS)
     p.random_seed = 0
     p.max_time_in_seconds = max(budget, 0.001)
