@@ -22,7 +22,6 @@ from models.canonical import canonical_json
 from tests.conftest import solve_checked
 from tests.ui.readme_example import CONCESSIONS, OBJECTIVE, PHASES, RULES, readme_example
 from tests.ui.test_app_logic import (
-    TINY,
     checked,
     open_tiny,
     settle,
@@ -34,9 +33,7 @@ from tests.ui.test_app_logic import (
 
 @pytest.fixture
 def app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[AppTest]:
-    monkeypatch.setenv("ROADMAP_STORE", str(tmp_path / "runs.sqlite"))
-    monkeypatch.setenv("ROADMAP_UI_SCENARIO", str(TINY))
-    at = open_tiny(10.0)
+    at = open_tiny(monkeypatch, tmp_path / "runs.sqlite", 10.0)
     settle(at)
     yield at
     stop_background(at)

@@ -26,7 +26,6 @@ from streamlit.testing.v1 import AppTest
 from models import SolveOptions
 from tests.ui.test_app_logic import (
     SOLVE_WAIT_S,
-    TINY,
     checked,
     open_tiny,
     settle,
@@ -39,9 +38,7 @@ from tests.ui.test_app_logic import (
 @pytest.fixture
 def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
     """test_app_logic's app on the tiny scenario: one worker, 5 s, a fresh run store."""
-    monkeypatch.setenv("ROADMAP_STORE", str(tmp_path / "runs.sqlite"))
-    monkeypatch.setenv("ROADMAP_UI_SCENARIO", str(TINY))
-    at = open_tiny()
+    at = open_tiny(monkeypatch, tmp_path / "runs.sqlite")
     settle(at)
     yield at
     stop_background(at)

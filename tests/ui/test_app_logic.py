@@ -45,10 +45,12 @@ def settle(at: AppTest) -> AppTest:
     return at
 
 
-def open_tiny(time_limit_s: float = 5.0) -> AppTest:
-    """The app on tiny_roadmap.yaml (``ROADMAP_UI_SCENARIO`` set by the caller's fixture),
-    solved with one CP-SAT worker and a short limit: deterministic and light on a shared
-    machine."""
+def open_tiny(monkeypatch: pytest.MonkeyPatch, store: Path,
+              time_limit_s: float = 5.0) -> AppTest:
+    """The app on tiny_roadmap.yaml with its own run store, solved with one CP-SAT
+    worker and a short limit: deterministic and light on a shared machine."""
+    monkeypatch.setenv("ROADMAP_STORE", str(store))
+    monkeypatch.setenv("ROADMAP_UI_SCENARIO", str(TINY))
     at = AppTest.from_file(str(APP), default_timeout=SOLVE_WAIT_S)
     at.run()
     at.number_input(key="opt_workers").set_value(1)
@@ -101,8 +103,7 @@ def store_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def app(monkeypatch: pytest.MonkeyPatch, store_path: Path) -> Iterator[AppTest]:
-    monkeypatch.setenv("ROADMAP_UI_SCENARIO", str(TINY))
-    at = open_tiny()
+    at = open_tiny(monkeypatch, store_path)
     at.session_state["main_tabs"] = "Edit"  # the Edit tab is drawn only while open
     settle(at)
     yield at

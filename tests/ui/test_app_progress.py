@@ -35,9 +35,7 @@ ROW = {"a1": "0", "b1": "1", "a2": "2"}
 
 @pytest.fixture
 def app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[AppTest]:
-    monkeypatch.setenv("ROADMAP_STORE", str(tmp_path / "runs.sqlite"))
-    monkeypatch.setenv("ROADMAP_UI_SCENARIO", str(TINY))
-    at = open_tiny()
+    at = open_tiny(monkeypatch, tmp_path / "runs.sqlite")
     settle(at)
     at.button(key="solve").click()   # the plan, with the test's options
     settle(at)
