@@ -34,14 +34,14 @@ def hard_scenario(path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_signal_keeps_best_schedule(tmp_path: Path, sig: signal.Signals) -> None:
-    scenario = hard_scenario(tmp_path / "hard.yaml")
-    out = tmp_path / "best.json"
+def interrupted(command: str, scenario: Path, out: Path,
+                sig: signal.Signals) -> tuple[int, str, str]:
+    """Run ``roadmap COMMAND SCENARIO --out OUT`` (JSON, progress lines), send ``sig``
+    at its first reported solution; (exit code, stdout, stderr)."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "optimizer.cli", "solve", str(scenario), "--time-limit", "120",
+        [sys.executable, "-m", "optimizer.cli", command, str(scenario), "--time-limit", "120",
          "--workers", "1", "--out", str(out), "--format", "json", "--progress"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=out.parent,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     try:
@@ -55,7 +55,15 @@ def test_signal_keeps_best_schedule(tmp_path: Path, sig: signal.Signals) -> None
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 130, stderr
+    return proc.returncode, stdout, stderr
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_keeps_best_schedule(tmp_path: Path, sig: signal.Signals) -> None:
+    scenario = hard_scenario(tmp_path / "hard.yaml")
+    out = tmp_path / "best.json"
+    code, stdout, stderr = interrupted("solve", scenario, out, sig)
+    assert code == 130, stderr
     saved = json.loads(out.read_text())
     assert saved["status"] == "feasible"
     assert json.loads(stdout)["status"] == "feasible"

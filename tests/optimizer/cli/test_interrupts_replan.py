@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from models import Result, load_scenario
 from optimizer.check import check
-from tests.optimizer.cli.test_interrupts import hard_scenario
-
-ROOT = Path(__file__).resolve().parents[3]
+from tests.optimizer.cli.test_interrupts import hard_scenario, interrupted
 
 
 def with_progress(path: Path) -> Path:
@@ -33,24 +28,8 @@ def with_progress(path: Path) -> Path:
 def test_signal_keeps_best_replan(tmp_path: Path, sig: signal.Signals) -> None:
     scenario = with_progress(hard_scenario(tmp_path / "hard.yaml"))
     out = tmp_path / "best.json"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "optimizer.cli", "replan", str(scenario), "--time-limit", "120",
-         "--workers", "1", "--out", str(out), "--format", "json", "--progress"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    try:
-        assert proc.stderr is not None
-        # Synchronise on the first reported solution, then interrupt.
-        for line in proc.stderr:
-            if line.startswith("progress:"):
-                break
-        proc.send_signal(sig)
-        stdout, stderr = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 130, stderr
+    code, stdout, stderr = interrupted("replan", scenario, out, sig)
+    assert code == 130, stderr
     assert "interrupted: kept the best re-plan" in stderr
     assert "Traceback" not in stderr
     saved = json.loads(out.read_text())
