@@ -20,7 +20,13 @@ from models.result import Result
 from models.scenario import Scenario
 from optimizer.studies.pareto import ParetoFront, ParetoPoint, _non_dominated
 from optimizer.studies.stress.compiled import compile_plan
-from optimizer.studies.stress.harden import LEVERS, batch_solver, reissue, variant
+from optimizer.studies.stress.harden import (
+    LEVERS,
+    batch_solver,
+    reissue,
+    variant,
+    widest_delay,
+)
 from optimizer.studies.stress.run import DEFAULT_SAMPLES, measure, plan_for
 
 Y = "breach_probability"
@@ -29,14 +35,7 @@ SWEEP = (1, 2, 3, 4, 6, 8, 12, 16, 24, 36, 48)
 
 def default_ks(scenario: Scenario) -> list[int]:
     """Strengths up to the widest delay in the ``uncertainty`` section (at least 1)."""
-    unc = scenario.uncertainty
-    spread = 1
-    if unc is not None:
-        entries = [e for e in (unc.default, *unc.parties.values(), *unc.categories.values(),
-                               *unc.concessions.values()) if e is not None]
-        spread = max([1] + [e.delay[2] for e in entries if e.delay] +
-                     [e.verification_delay[2] for e in entries if e.verification_delay])
-    spread = min(spread, scenario.horizon)
+    spread = min(widest_delay(scenario), scenario.horizon)
     return sorted({k for k in SWEEP if k <= spread} | {spread})
 
 

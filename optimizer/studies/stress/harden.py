@@ -293,6 +293,18 @@ def batch_solver(options: SolveOptions, executor: str | Executor, jobs: int,
     return solve
 
 
+def widest_delay(scenario: Scenario) -> int:
+    """The widest delay (of a step or of its verification) in the ``uncertainty``
+    section, at least 1: where the search over a lever's strength starts."""
+    unc = scenario.uncertainty
+    if unc is None:
+        return 1
+    entries = [e for e in (unc.default, *unc.parties.values(), *unc.categories.values(),
+                           *unc.concessions.values()) if e is not None]
+    return max([1] + [e.delay[2] for e in entries if e.delay] +
+               [e.verification_delay[2] for e in entries if e.verification_delay])
+
+
 def harden(scenario: Scenario, plan: Result | None = None, *, target: float = 0.05,
            samples: int = 10_000, seed: int = 0, levers: tuple[str, ...] = LEVERS,
            options: SolveOptions | None = None, executor: str | Executor = "local",
@@ -337,13 +349,7 @@ def _levers(scenario: Scenario, search: _Search, out: Hardening, levers: tuple[s
     """Every lever in turn; the best confirmed roadmap goes into ``out``."""
     from optimizer.check import check
 
-    unc = scenario.uncertainty
-    spread = 1
-    if unc is not None:
-        entries = [e for e in (unc.default, *unc.parties.values(), *unc.categories.values(),
-                               *unc.concessions.values()) if e is not None]
-        spread = max([1] + [e.delay[2] for e in entries if e.delay] +
-                     [e.verification_delay[2] for e in entries if e.verification_delay])
+    spread = widest_delay(scenario)
     limit = max_k if max_k is not None else scenario.horizon
     best: Candidate | None = None
     for lever in levers:

@@ -266,6 +266,23 @@ def test_vectorised_path_equals_the_reference_loop_and_respects_precedences(seed
     assert measure(comp, 150, seed).to_dict() == measure_reference(comp, 150, seed).to_dict()
 
 
+# Two steps: h (A, irreversible, cost 10) starts with g (B, value 10, public), so
+# h waits for g's verification; g's delay ~ Tri(0, 0, 6) breaches A's cap 5.
+BUFFER: dict[str, Any] = {
+    "name": "buffer", "horizon": 30, "parties": [{"id": "A"}, {"id": "B"}],
+    "concessions": [
+        {"id": "g", "party": "B", "duration": 1, "value": 10, "cost": 0,
+         "verification": "public"},
+        {"id": "h", "party": "A", "duration": 1, "value": 0, "cost": 10,
+         "reversibility": "irreversible", "verification": "public"},
+    ],
+    "rules": [{"id": "after_g", "kind": "precedence", "before": "g", "after": "h",
+               "from": "start"},
+              {"id": "cap", "kind": "exposure", "parties": ["A"], "max": 5}],
+    "uncertainty": {"concessions": {"g": {"delay": [0, 0, 6]}}},
+}
+
+
 @pytest.mark.parametrize(("lever", "k"), [("buffer", 6), ("lag", 5)])
 def test_hardening_meets_the_target_with_a_fresh_seed_and_passes_the_checker(
         lever: str, k: int) -> None:
@@ -278,20 +295,7 @@ def test_hardening_meets_the_target_with_a_fresh_seed_and_passes_the_checker(
     # which is <= 0.05 first at k = 6 ((0.5 / 6)^2 = 0.7 %; k = 5 gives 6.25 %).
     # Planned with g's verification k later ("lag"), h waits for 1 + k:
     # breach = P(X >= k + 0.5), first <= 0.05 at k = 5. Either way h ends at 7.
-    spec = {
-        "name": "buffer", "horizon": 30, "parties": [{"id": "A"}, {"id": "B"}],
-        "concessions": [
-            {"id": "g", "party": "B", "duration": 1, "value": 10, "cost": 0,
-             "verification": "public"},
-            {"id": "h", "party": "A", "duration": 1, "value": 0, "cost": 10,
-             "reversibility": "irreversible", "verification": "public"},
-        ],
-        "rules": [{"id": "after_g", "kind": "precedence", "before": "g", "after": "h",
-                   "from": "start"},
-                  {"id": "cap", "kind": "exposure", "parties": ["A"], "max": 5}],
-        "uncertainty": {"concessions": {"g": {"delay": [0, 0, 6]}}},
-    }
-    sc = scenario_from(spec)
+    sc = scenario_from(BUFFER)
     plan = solve_checked(sc)
     from models import SolveOptions
 

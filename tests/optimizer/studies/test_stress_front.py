@@ -7,7 +7,6 @@ import itertools
 import json
 import math
 from pathlib import Path
-from typing import Any
 
 from typer.testing import CliRunner
 
@@ -15,26 +14,14 @@ from models import SolveOptions
 from optimizer.check import check
 from optimizer.studies.stress.front import breach_front, default_ks
 from tests.conftest import scenario_from
+from tests.optimizer.studies.test_stress import BUFFER
 
-# h (A, irreversible, risk 10) may start once g has started; A's cap needs g's credit,
+# BUFFER: h (A, irreversible, risk 10) may start once g has started; A's cap needs g's credit,
 # so h waits for g's verification (1 in the plan). g's delay X ~ Tri(0, 0, 6) (rounded,
 # halves up) breaches the cap when g is verified after h starts. A buffer of k on the
 # precedence starts h at max(1, k): makespan max(2, k + 1), breach P(round X >= max(1, k))
 # = ((6.5 - m) / 6)^2 for m <= 6 and 0 from 7. Planning g's verification k later ("lag")
 # starts h at 1 + k: the buffer's k + 1 point.
-BUFFER: dict[str, Any] = {
-    "name": "buffer", "horizon": 30, "parties": [{"id": "A"}, {"id": "B"}],
-    "concessions": [
-        {"id": "g", "party": "B", "duration": 1, "value": 10, "cost": 0,
-         "verification": "public"},
-        {"id": "h", "party": "A", "duration": 1, "value": 0, "cost": 10,
-         "reversibility": "irreversible", "verification": "public"},
-    ],
-    "rules": [{"id": "after_g", "kind": "precedence", "before": "g", "after": "h",
-               "from": "start"},
-              {"id": "cap", "kind": "exposure", "parties": ["A"], "max": 5}],
-    "uncertainty": {"concessions": {"g": {"delay": [0, 0, 6]}}},
-}
 SAMPLES = 4000
 
 
