@@ -7,12 +7,13 @@ run is over:
 
 - dataset switch: pick another built-in scenario, then the seed again, until
   the seed's heading and its two charts are drawn;
-- re-solve: change the US exposure cap, press Solve, until the new roadmap's
-  charts are drawn (no "edited since" warning, no progress bar);
+- re-solve: change the US exposure cap on the Edit tab, press Solve, until
+  the Roadmap tab (which Solve opens) shows the new roadmap's charts (no
+  "edited since" warning, no progress bar);
 - save: press "Save run" until the confirmation shows;
 - apply a correction: on an infeasible variant (both caps 7), press the
-  Apply of the Explain tab's first correction card until the new roadmap is
-  drawn.
+  Apply of the Explain tab's first correction card until the Roadmap tab
+  (which Apply opens) shows the corrected roadmap.
 
 Prints a Markdown table (median, min, max in seconds) and, with ``--out``,
 writes it to a file. Usage::
@@ -140,6 +141,11 @@ def roadmap_tab(page: Any, expect: Any) -> None:
     idle(page, expect)
 
 
+def roadmap_open(page: Any, expect: Any) -> None:
+    expect(page.get_by_role("tab", name="Roadmap")).to_have_attribute(
+        "aria-selected", "true", timeout=LONG)
+
+
 def measure(url: str, out: dict[str, list[float]]) -> dict[str, list[float]]:
     """Fill ``out`` as it goes, so that a failure keeps what was measured."""
     from playwright.sync_api import expect, sync_playwright
@@ -187,7 +193,8 @@ def _actions(page: Any, expect: Any, out: dict[str, list[float]]) -> None:
             set_cap(page, "us_exposure_cap", 9 + k, expect)
 
             def then() -> None:
-                roadmap_tab(page, expect)
+                # Solve opens the Roadmap tab itself: no second click.
+                roadmap_open(page, expect)
                 drawn(page, expect)
 
             out["re-solve"].append(timed(lambda: solve_click(page), then))
@@ -225,7 +232,7 @@ def _actions(page: Any, expect: Any, out: dict[str, list[float]]) -> None:
 
             def applied() -> None:
                 expect(page.get_by_text("Applied the correction")).to_be_visible(timeout=LONG)
-                roadmap_tab(page, expect)
+                roadmap_open(page, expect)   # Apply opens it: no second click
                 drawn(page, expect)
 
             out["apply a correction"].append(timed(lambda apply=apply: apply.click(), applied))

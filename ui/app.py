@@ -48,7 +48,7 @@ def main() -> None:
         ["History"] if history else [])
     # Tab switches rerun the script so that the History tab (a solve of its
     # own) is computed only while it is open.
-    tabs = st.tabs(names, key="main_tabs", on_change="rerun")
+    tabs = app_state.main_tabs(names)   # Solve and Apply open the Roadmap tab
     with tabs[0]:
         roadmap.roadmap_tab(state)
     with tabs[1]:
@@ -60,7 +60,12 @@ def main() -> None:
     with tabs[2]:
         explain_view.explain_tab(state, tabs[2].open is not False)
     with tabs[3]:
-        compare.compare_tab(state)
+        # Loading and comparing the saved runs (~0.5 s for three on the seed) was half
+        # of every Save: done while the tab is open only.
+        if tabs[3].open:
+            compare.compare_tab(state)
+        else:
+            st.caption("Open this tab to compare saved runs.")
     with tabs[4]:   # stress runs are long: drawn only while the tab is open
         if tabs[4].open:
             stress_view.stress_tab(state)

@@ -17,7 +17,7 @@ from models import (
 from models.datasets import SUFFIXES
 from optimizer.studies.glossary import GLOSSARY
 from ui import jobs
-from ui.state import AppState, load, modified, redo, reset, undo
+from ui.state import AppState, load, modified, open_tab, redo, reset, undo
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 UPLOAD_TYPES = ["yaml", "yml", "json", "toml"]
@@ -119,6 +119,14 @@ def _set_option(state: AppState, fld: str, key: str) -> None:
         setattr(state, fld, float(value) if fld == "time_limit_s" else int(value))
 
 
+def _solve(state: AppState) -> None:
+    # The answer to Solve is a roadmap: the Roadmap tab opens, so that the
+    # planner sees it (and its progress) without a second click, and the tab
+    # the click came from (the Edit tab's ~100 inputs) is not drawn again.
+    open_tab("Roadmap")
+    jobs.start(state)
+
+
 def solve_box(state: AppState) -> None:
     st.header("Solve")
     cols = st.columns(2)
@@ -130,7 +138,7 @@ def solve_box(state: AppState) -> None:
         st.number_input("Workers", min_value=1, max_value=max(1, os.cpu_count() or 1), step=1,
                         value=state.workers, key="opt_workers",
                         on_change=_set_option, args=(state, "workers", "opt_workers"))
-    st.button("Solve", type="primary", key="solve", on_click=jobs.start, args=(state,),
+    st.button("Solve", type="primary", key="solve", on_click=_solve, args=(state,),
               width="stretch", disabled=jobs.running())
 
 

@@ -13,7 +13,7 @@ the working copy instead of from its stale browser-side value.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +26,47 @@ DEFAULT_DATASET = "us_dprk_2018"
 SCENARIO_ENV = "ROADMAP_UI_SCENARIO"
 DEFAULT_TIME_LIMIT_S = 10.0
 MEMO_LIMIT = 64
+_OPEN_TAB = "rm_open_tab"      # the tab to open on the next run (open_tab)
+_TABS_GEN = "rm_tabs_gen"      # bumped to give the tabs a new key (main_tabs)
+_TABS_SENT = "rm_tabs_sent"    # the open tab the last run sent to the browser
+
+
+def tabs_key() -> str:
+    """The main tabs' widget key; its value is the open tab's label."""
+    gen = st.session_state.get(_TABS_GEN, 0)
+    return "main_tabs" if not gen else f"main_tabs.{gen}"
+
+
+def open_tab(name: str) -> None:
+    """Open tab ``name`` on the next run of the whole app (see :func:`main_tabs`).
+
+    Not set from the click's callback itself: a click inside a fragment (a
+    correction card while its search runs) reruns the fragment first.
+    """
+    st.session_state[_OPEN_TAB] = name
+
+
+def main_tabs(names: list[str]) -> Sequence[Any]:
+    """The app's tabs (a tab switch reruns the app), opening what :func:`open_tab` asked for.
+
+    Streamlit's browser side follows a tab set from here only when it differs
+    from the one the previous run sent: a click on another tab whose run was
+    cut short by the next click (before it reached the tabs) leaves the
+    browser on the clicked tab while the server believes the earlier one is
+    open. Then, and only then, the tabs get a new key, so that the browser
+    builds them anew on the tab asked for (it costs about a second of
+    drawing: every tab's content is mounted again).
+    """
+    name = st.session_state.pop(_OPEN_TAB, None)
+    if name is not None:
+        shown = st.session_state.get(tabs_key())
+        if name == st.session_state.get(_TABS_SENT) and shown not in (None, name):
+            st.session_state[_TABS_GEN] = st.session_state.get(_TABS_GEN, 0) + 1
+        st.session_state[tabs_key()] = name
+    tabs = st.tabs(names, key=tabs_key(), on_change="rerun")
+    st.session_state[_TABS_SENT] = next(
+        (n for n, t in zip(names, tabs, strict=True) if t.open), names[0])
+    return tabs
 
 
 @dataclass

@@ -27,6 +27,7 @@ from models import SolveOptions
 from tests.ui.test_app_logic import (
     SOLVE_WAIT_S,
     checked,
+    open_tab,
     open_tiny,
     settle,
     state,
@@ -177,8 +178,10 @@ def test_apply_makes_it_feasible_shows_the_diff_and_undo_restores(app: AppTest) 
     assert result.metrics is not None
     assert (result.metrics.makespan, result.metrics.peak_exposure,
             result.metrics.weighted_completion) == (5, 4, 9)
+    # Apply opens the Roadmap tab; what changed is said there and on the Explain tab.
+    assert app.session_state["main_tabs"] == "Roadmap"
     page = text(app)
-    assert "**Correction applied (cost 11)** — what changed:" in page
+    assert page.count("**Correction applied (cost 11)** — what changed:") == 2
     assert "- “Nobody is exposed by more than 4” — exposure cap 3 → 4" in page
     # Undo (the sidebar's) restores the infeasible copy; the roadmap shown is then out of date.
     app.button(key="undo_edit").click().run()
@@ -213,6 +216,7 @@ def test_apply_that_switches_a_rule_off_says_so(app: AppTest) -> None:
 
 def test_an_edit_or_a_reset_makes_the_explanation_stale(app: AppTest) -> None:
     _tighten_cap(app)
+    open_tab(app, "Edit")
     app.number_input(key=widget_key(app, "horizon")).set_value(9)
     app.run()
     assert any(w.startswith("**Out of date:**") for w in warnings(app))

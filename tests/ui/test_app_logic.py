@@ -110,6 +110,12 @@ def app(monkeypatch: pytest.MonkeyPatch, store_path: Path) -> Iterator[AppTest]:
     stop_background(at)
 
 
+def open_tab(at: AppTest, name: str) -> AppTest:
+    """Open a main tab, as a click on it does (Solve and Apply open the Roadmap tab)."""
+    at.session_state["main_tabs"] = name
+    return at.run()
+
+
 def starts(at: AppTest) -> dict[str, int | None]:
     return {e.id: e.start for e in checked(at).schedule}
 
@@ -227,15 +233,35 @@ def test_toggle_rule_off(app: AppTest) -> None:
 def test_back_to_earlier_variant_comes_from_cache(app: AppTest) -> None:
     app.button(key="solve").click()  # the fixture's options (the first solve had defaults)
     settle(app)
+    assert app.session_state["main_tabs"] == "Roadmap"   # Solve shows the roadmap
+    open_tab(app, "Edit")
     app.toggle(key=widget_key(app, "rule_on.freeze_first")).set_value(False)
     app.button(key="solve").click()
     settle(app)
+    open_tab(app, "Edit")
     app.toggle(key=widget_key(app, "rule_on.freeze_first")).set_value(True)
     app.button(key="solve").click()
     app.run()
     assert app.session_state["rm_job"] is None  # no solve started
     assert any("from the cache" in m.value for m in app.info)
     assert checked(app).metrics.makespan == 5  # type: ignore[union-attr]
+
+
+def test_solve_opens_the_roadmap_tab_even_after_a_cut_short_tab_click(app: AppTest) -> None:
+    # Solve from the Edit tab: the Roadmap tab opens (same key, nothing rebuilt).
+    app.button(key="solve").click()
+    settle(app)
+    assert app.session_state["main_tabs"] == "Roadmap"
+    assert "rm_tabs_gen" not in app.session_state
+    # The browser reports a click on Explain whose run was cut short by the next click
+    # (Apply, Solve) before it drew the tabs: the server last sent "Roadmap", so the
+    # browser would ignore "Roadmap" again. The tabs get a new key instead.
+    app.session_state["main_tabs"] = "Explain"
+    app.session_state["rm_open_tab"] = "Roadmap"
+    app.run()
+    assert app.session_state["rm_tabs_gen"] == 1
+    assert app.session_state["main_tabs.1"] == "Roadmap"
+    assert app.session_state["rm_tabs_sent"] == "Roadmap"
 
 
 def test_change_objective_order(app: AppTest) -> None:
@@ -352,6 +378,7 @@ def test_save_two_runs_and_compare(app: AppTest, store_path: Path) -> None:
         assert [(r["label"], r["source"], r["status"], r["makespan"]) for r in rows] == [
             ("Run 2", "ui", "optimal", 3), ("Baseline", "ui", "optimal", 5)]
         assert store.get_run(rows[1]["run_id"]).result.to_dict()["schedule"][2]["start"] == 2
+    open_tab(app, "Compare")   # drawn only while open
     metrics = frame_with(app, "Run", "Δ makespan")
     # Baseline: makespan 5, weighted completion 2+2+5 = 9, peak 4. Without the
     # precedence a2 runs [0, 3]: makespan 3, weighted completion 2+2+3 = 7, peak 4.
@@ -386,6 +413,7 @@ def test_saved_runs_survive_a_restart_and_can_be_renamed_and_deleted(
     # A new session (a page reload or a restarted app) on the same store.
     again = AppTest.from_file(str(APP), default_timeout=SOLVE_WAIT_S)
     settle(again)
+    open_tab(again, "Compare")
     listed = frame_with(again, "Run", "Id", "Saved (UTC)")
     assert list(listed["Run"]) == ["Baseline", "Run 2"]
     assert list(listed["Status"]) == ["optimal", "optimal"]
@@ -636,6 +664,7 @@ def test_add_a_concession_and_a_rule_through_the_forms(app: AppTest) -> None:
     assert placed["step"].start is not None and placed["b1"].end is not None
     assert placed["step"].start >= placed["b1"].end
     # The working copy's changes are listed against the source.
+    open_tab(app, "Edit")
     assert "Changes from the source (2)" in [e.label for e in app.expander]
 
 
@@ -681,6 +710,7 @@ def test_compare_across_time_units_shows_no_deltas(app: AppTest) -> None:
     app.text_input(key=widget_key(app, "save_name")).set_value("JCPOA")
     app.button(key="save_run").click()
     app.run()
+    open_tab(app, "Compare")
     warnings = [w.value for w in app.warning]
     assert any("different units (days and months)" in w for w in warnings), warnings
     side = frame_with(app, "Run", "Peak exposure of A (points)")

@@ -55,9 +55,12 @@ def _flow(page: Any, server: str, expect: Any) -> None:
 
     # Lower the DPRK cap 49 -> 3 and solve: the cheapest correction appears as a card.
     set_cap(page, "dprk_exposure_cap", 3, expect, current=49)
-    page.get_by_role("tab", name="Explain").click()
     t0 = time.monotonic()
     page.get_by_role("button", name="Solve", exact=True).click()
+    # Solve opens the Roadmap tab, which says the scenario is infeasible; the
+    # planner opens the Explain tab for what it would take.
+    expect(page.get_by_text("No roadmap satisfies every rule")).to_be_visible(timeout=SOLVE_MS)
+    page.get_by_role("tab", name="Explain").click()
     first = page.locator(".st-key-correction-0")
     expect(first).to_be_visible(timeout=SOLVE_MS)
     seconds = time.monotonic() - t0
@@ -113,9 +116,13 @@ def _flow(page: Any, server: str, expect: Any) -> None:
     first.get_by_role("button", name="Apply").click()
     expect(page.get_by_text("Applied the correction of cost 30")).to_be_visible(
         timeout=SOLVE_MS)
-    applied = page.locator(".st-key-applied")
+    # Apply opens the Roadmap tab: the corrected roadmap under what changed.
+    expect(page.get_by_role("tab", name="Roadmap")).to_have_attribute("aria-selected", "true")
+    expect(page.locator(".st-key-applied-roadmap")).to_contain_text(
+        "Switched off: “The DPRK is never exposed by more than 3.")
     solved(page, expect)
     page.get_by_role("tab", name="Explain").click()
+    applied = page.locator(".st-key-applied-explain")
     expect(applied).to_contain_text("Switched off: “The DPRK is never exposed by more than 3.")
     expect(applied).to_contain_text("Switches off a rule")
     expect(page.get_by_text("A roadmap exists (optimal)")).to_be_visible(timeout=SOLVE_MS)
@@ -125,7 +132,7 @@ def _flow(page: Any, server: str, expect: Any) -> None:
     # Undo: the infeasible copy again; the feasible roadmap shown is out of date.
     page.get_by_role("button", name="↶ Undo").click()
     expect(page.get_by_text("Out of date:")).to_be_visible(timeout=SOLVE_MS)
-    expect(applied).to_have_count(0, timeout=SOLVE_MS)
+    expect(page.locator('[class*="st-key-applied-"]')).to_have_count(0, timeout=SOLVE_MS)
     page.get_by_role("button", name="Refresh").click()
     expect(first).to_contain_text("Cheapest correction · cost 30", timeout=SOLVE_MS)
     page.get_by_role("tab", name="Roadmap").click()

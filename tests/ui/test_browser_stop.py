@@ -82,10 +82,13 @@ def _stop_flow(page: Any, server: str, expect: Any) -> None:
     _feasible_drawn(page, expect)
     page.screenshot(path=str(ARTIFACTS / "stop-roadmap.png"))
 
-    # 2. Solve again (a stopped answer is not cached) and stop with the Edit tab open.
+    # 2. Solve again (a stopped answer is not cached) and stop with the Edit tab open
+    # (Solve opens the Roadmap tab: the planner goes back to editing while it runs).
     page.get_by_role("tab", name="Edit").click()
     idle(page, expect)
     page.get_by_role("button", name="Solve", exact=True).click()
+    expect(page.get_by_role("tab", name="Roadmap")).to_have_attribute("aria-selected", "true")
+    page.get_by_role("tab", name="Edit").click()
     _stop_when_found(page, expect)
     expect(page.get_by_role("heading", name="Concessions")).to_be_visible()
     page.get_by_role("tab", name="Roadmap").click()

@@ -26,7 +26,7 @@ from optimizer.explain.phrasing import element_sentence
 from optimizer.studies.glossary import GLOSSARY, metric_unit
 from ui import explaining, jobs
 from ui.explaining import Found, Shown
-from ui.state import AppState, edit
+from ui.state import AppState, edit, open_tab
 from ui.wording import change_line, dropped, live, rule_label, who_gives_way
 
 
@@ -70,15 +70,22 @@ def _apply(state: AppState, key: str, n: int) -> None:
                          + "; ".join(applied.lines) + ". Solving the corrected scenario…")
     for line in applied.dropped:
         state.say("warning", line)
+    # The corrected roadmap is the answer: the Roadmap tab opens and shows it
+    # under what the correction changed (applied_panel).
+    open_tab("Roadmap")
     jobs.start(state)
 
 
-def applied_panel(state: AppState) -> None:
-    """What the applied correction changed, while the working copy is that version."""
+def applied_panel(state: AppState, slot: str) -> None:
+    """What the applied correction changed, while the working copy is that version.
+
+    Drawn on the Roadmap tab (which Apply opens) and the Explain tab: ``slot``
+    keeps the two keys apart.
+    """
     applied = explaining.store().applied
     if not isinstance(applied, Applied) or applied.after is not state.working:
         return
-    with st.container(border=True, key="applied"):
+    with st.container(border=True, key=f"applied-{slot}"):
         st.markdown(f"**Correction applied (cost {applied.cost})** — what changed:")
         for line in applied.lines:
             st.markdown(f"- {line}")

@@ -111,7 +111,7 @@ def _binding_view(state: AppState, sc: Scenario, result: Result) -> None:
 
 def explain_tab(state: AppState, is_open: bool = True) -> None:
     explaining.drain(state)
-    applied_panel(state)
+    applied_panel(state, "explain")
     result, sc = state.result, state.result_scenario
     if result is None or sc is None:
         st.info("Solve the scenario to see an explanation.")

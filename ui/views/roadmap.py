@@ -17,6 +17,7 @@ from optimizer.studies.exports import chart_png, schedule_csv
 from optimizer.studies.glossary import GLOSSARY, METRIC_TERMS, metric_unit
 from ui import charts, explaining, runs
 from ui.state import AppState
+from ui.views.corrections import applied_panel
 
 METRIC_TITLES = METRIC_TERMS
 
@@ -202,6 +203,7 @@ def roadmap_tab(state: AppState) -> None:
     if result is None or sc is None:
         st.info("Solving the scenario… the roadmap appears here.")
         return
+    applied_panel(state, "roadmap")
     if state.working != sc:
         st.warning("The scenario has been edited since this roadmap was solved. "
                    "Press **Solve** in the sidebar to update it.")
