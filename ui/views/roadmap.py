@@ -232,17 +232,21 @@ def roadmap_tab(state: AppState) -> None:
     with cols[1]:
         colour = st.radio("Colour by", ["party", "category"], horizontal=True, key="colour_by")
     exchange = (view or "").startswith("Exchange")
-    gantt = state.memo(("gantt", id(sc), id(result), colour, exchange), lambda: charts.gantt(
+    # Charts are memoised by the solve's key (the scenario's content and the options)
+    # and the result: a switch back to a dataset solved before (a new scenario object,
+    # its result from the cache) draws them without building them again (~0.3 s).
+    shown = (state.result_key, id(result))
+    gantt = state.memo(("gantt", *shown, colour, exchange), lambda: charts.gantt(
         sc, result, color_by=colour or "party", width=1100, exchange=exchange,
-        title=None if exchange else "Roadmap by party"), sc, result)
+        title=None if exchange else "Roadmap by party"), result)
     charts.draw(state.memo(("gantt_spec", id(gantt)), lambda: charts.spec(gantt), gantt), "gantt")
     absent = [sc.concession(e.id).label for e in result.schedule if not e.present]
     if absent:
         st.caption("Left out (optional): " + "; ".join(absent))
     with st.expander("What each side gives and receives, phase by phase", expanded=False):
         exchange_table(sc, result)
-    charts.draw(state.memo(("exposure", id(sc), id(result)), lambda: charts.spec(
-        charts.exposure_chart(sc, result, width=1100, height=220)), sc, result), "exposure")
+    charts.draw(state.memo(("exposure", *shown), lambda: charts.spec(
+        charts.exposure_chart(sc, result, width=1100, height=220)), result), "exposure")
     # Built only while open (its chart is ~0.2 s of each new roadmap's run, and as
     # much again for the browser to draw); opening it reruns the app.
     ledger = st.expander("Ledger of each principal: delivered, received, at risk, exposure",
@@ -252,8 +256,8 @@ def roadmap_tab(state: AppState) -> None:
 
         st.caption(GLOSSARY["Exposure"])
         if ledger.open:
-            charts.draw(state.memo(("ledger", id(sc), id(result)), lambda: charts.spec(
-                ledger_chart(result, sc, width=1000)), sc, result), "ledger")
+            charts.draw(state.memo(("ledger", *shown), lambda: charts.spec(
+                ledger_chart(result, sc, width=1000)), result), "ledger")
     others = [p for p in sc.party_ids if p not in sc.principal_ids]
     if others:
         st.caption("Other parties (not principals): " + ", ".join(others))
