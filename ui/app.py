@@ -77,6 +77,8 @@ def main() -> None:
                 backtest_view.render_backtest(state.working, state.options())
             else:
                 st.caption("Open this tab to backtest the scenario against history.")
+    # Last: a run cut short by the next click never gets here (ui.state.main_tabs).
+    app_state.tabs_drawn(names, tabs)
 
 
 try:

@@ -37,36 +37,45 @@ def tabs_key() -> str:
     return "main_tabs" if not gen else f"main_tabs.{gen}"
 
 
-def open_tab(name: str) -> None:
+def open_tab(name: str, rebuild: bool = False) -> None:
     """Open tab ``name`` on the next run of the whole app (see :func:`main_tabs`).
 
+    ``rebuild``: give the tabs a new key whatever the browser reports. Apply
+    (a correction) needs it: after its edit, which renews every widget of the
+    working copy, the browser ignored the switch in about one apply of five
+    (never in some thirty Solves, measured with benchmarks/ui_latency.py).
     Not set from the click's callback itself: a click inside a fragment (a
     correction card while its search runs) reruns the fragment first.
     """
-    st.session_state[_OPEN_TAB] = name
+    st.session_state[_OPEN_TAB] = (name, rebuild)
 
 
 def main_tabs(names: list[str]) -> Sequence[Any]:
     """The app's tabs (a tab switch reruns the app), opening what :func:`open_tab` asked for.
 
     Streamlit's browser side follows a tab set from here only when it differs
-    from the one the previous run sent: a click on another tab whose run was
-    cut short by the next click (before it reached the tabs) leaves the
-    browser on the clicked tab while the server believes the earlier one is
-    open. Then, and only then, the tabs get a new key, so that the browser
-    builds them anew on the tab asked for (it costs about a second of
-    drawing: every tab's content is mounted again).
+    from the one it last received: a click on another tab whose run was cut
+    short by the next click leaves the browser on the clicked tab while the
+    server believes the earlier one is open. So the tab of the last run that
+    ended (:func:`tabs_drawn`, called at the end of the app's run) is kept,
+    and when the tab asked for is that one but the browser reports another,
+    the tabs get a new key: the browser builds them anew on the tab asked for
+    (about a second of drawing, every tab's content mounted again; only then).
     """
-    name = st.session_state.pop(_OPEN_TAB, None)
-    if name is not None:
+    asked = st.session_state.pop(_OPEN_TAB, None)
+    if asked is not None:
+        name, rebuild = asked
         shown = st.session_state.get(tabs_key())
-        if name == st.session_state.get(_TABS_SENT) and shown not in (None, name):
+        if rebuild or (name == st.session_state.get(_TABS_SENT) and shown not in (None, name)):
             st.session_state[_TABS_GEN] = st.session_state.get(_TABS_GEN, 0) + 1
         st.session_state[tabs_key()] = name
-    tabs = st.tabs(names, key=tabs_key(), on_change="rerun")
+    return st.tabs(names, key=tabs_key(), on_change="rerun")
+
+
+def tabs_drawn(names: list[str], tabs: Sequence[Any]) -> None:
+    """The run that drew ``tabs`` ended: the browser has the open tab it sent."""
     st.session_state[_TABS_SENT] = next(
         (n for n, t in zip(names, tabs, strict=True) if t.open), names[0])
-    return tabs
 
 
 @dataclass

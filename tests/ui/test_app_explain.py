@@ -179,7 +179,9 @@ def test_apply_makes_it_feasible_shows_the_diff_and_undo_restores(app: AppTest) 
     assert (result.metrics.makespan, result.metrics.peak_exposure,
             result.metrics.weighted_completion) == (5, 4, 9)
     # Apply opens the Roadmap tab; what changed is said there and on the Explain tab.
-    assert app.session_state["main_tabs"] == "Roadmap"
+    # (with tabs built anew: after the edit the browser could ignore a switch)
+    assert app.session_state["rm_tabs_gen"] == 1
+    assert app.session_state["main_tabs.1"] == "Roadmap"
     page = text(app)
     assert page.count("**Correction applied (cost 11)** — what changed:") == 2
     assert "- “Nobody is exposed by more than 4” — exposure cap 3 → 4" in page

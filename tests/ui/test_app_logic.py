@@ -111,8 +111,10 @@ def app(monkeypatch: pytest.MonkeyPatch, store_path: Path) -> Iterator[AppTest]:
 
 
 def open_tab(at: AppTest, name: str) -> AppTest:
-    """Open a main tab, as a click on it does (Solve and Apply open the Roadmap tab)."""
-    at.session_state["main_tabs"] = name
+    """Open a main tab, as a click on it does (Solve and Apply open the Roadmap tab;
+    after an Apply the tabs have a new key: ui.state.tabs_key)."""
+    gen = at.session_state.get("rm_tabs_gen", 0)
+    at.session_state["main_tabs" if not gen else f"main_tabs.{gen}"] = name
     return at.run()
 
 
@@ -257,7 +259,7 @@ def test_solve_opens_the_roadmap_tab_even_after_a_cut_short_tab_click(app: AppTe
     # (Apply, Solve) before it drew the tabs: the server last sent "Roadmap", so the
     # browser would ignore "Roadmap" again. The tabs get a new key instead.
     app.session_state["main_tabs"] = "Explain"
-    app.session_state["rm_open_tab"] = "Roadmap"
+    app.session_state["rm_open_tab"] = ("Roadmap", False)
     app.run()
     assert app.session_state["rm_tabs_gen"] == 1
     assert app.session_state["main_tabs.1"] == "Roadmap"

@@ -72,7 +72,7 @@ def _apply(state: AppState, key: str, n: int) -> None:
         state.say("warning", line)
     # The corrected roadmap is the answer: the Roadmap tab opens and shows it
     # under what the correction changed (applied_panel).
-    open_tab("Roadmap")
+    open_tab("Roadmap", rebuild=True)
     jobs.start(state)
 
 
