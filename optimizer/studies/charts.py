@@ -240,9 +240,9 @@ def gantt(sc: Scenario, result: Result, *, color_by: str = "party",
     layers: list[alt.Chart] = []
     if not phases.empty:
         layers.append(alt.Chart(phases).mark_rect(opacity=0.9).encode(
-            x=x, x2="end:Q",
-            color=alt.condition("datum.k == 0", alt.value(PHASE_FILLS[0]),
-                                alt.value(PHASE_FILLS[1])),
+            x=x, x2=alt.X2("end"),
+            color=alt.ColorValue(condition={"test": "datum.k == 0", "value": PHASE_FILLS[0]},
+                                 value=PHASE_FILLS[1]),
             tooltip=[alt.Tooltip("phase:N", title="Phase"),
                      alt.Tooltip("window:N", title="Window")]))
         # Phase names on two alternating rows above the lanes, so neighbours never overlap;
@@ -250,7 +250,7 @@ def gantt(sc: Scenario, result: Result, *, color_by: str = "party",
         layers.append(alt.Chart(phases).mark_text(
             baseline="bottom", fontSize=11, fontWeight="bold", color="#374151",
             limit=160).encode(
-            x="mid:Q", text="phase:N",
+            x=alt.X("mid:Q"), text=alt.Text("phase:N"),
             y=alt.YValue(alt.expr("datum.row == 0 ? -18 : -4")),  # type: ignore[attr-defined]
             tooltip=[alt.Tooltip("phase:N", title="Phase"),
                      alt.Tooltip("window:N", title="Window")]))
@@ -258,18 +258,19 @@ def gantt(sc: Scenario, result: Result, *, color_by: str = "party",
     links = reciprocal_links(sc, frame)
     layers += [
         base.mark_bar(height=LANE_PX - 6, cornerRadius=2).encode(
-            x=x if phases.empty else "start:Q", x2="end:Q", y=y, color=colour,
+            x=x if phases.empty else alt.X("start:Q"), x2=alt.X2("end"), y=y, color=colour,
             tooltip=_TOOLTIP),
         base.mark_bar(opacity=0.3, height=LANE_PX - 8).encode(
-            x="end:Q", x2="verified:Q", y=y, color=colour, tooltip=_TOOLTIP),
+            x=alt.X("end:Q"), x2=alt.X2("verified"), y=y, color=colour, tooltip=_TOOLTIP),
         base.transform_filter("datum.milestone").mark_point(
             shape="diamond", filled=True, size=110, opacity=1).encode(
-            x="start:Q", y=y, color=colour, tooltip=_TOOLTIP),
+            x=alt.X("start:Q"), y=y, color=colour, tooltip=_TOOLTIP),
     ]
     if not links.empty:
         layers.append(alt.Chart(links).mark_rule(color=LINK_COLOUR, strokeWidth=1.5,
                                                  strokeDash=[3, 2]).encode(
-            x="t_a:Q", x2="t_b:Q", y=alt.Y("lane_a:N", sort=lanes), y2="lane_b:N",
+            x=alt.X("t_a:Q"), x2=alt.X2("t_b"), y=alt.Y("lane_a:N", sort=lanes),
+            y2=alt.Y2("lane_b"),
             tooltip=[alt.Tooltip("rule:N", title="Reciprocal pair")]))
     head = title or ("Exchange view: every side on one timeline" if exchange and order is None
                      else None)
@@ -357,7 +358,7 @@ def exposure_chart(sc: Scenario, result: Result, *, domain: tuple[int, int] | No
     x = x_encoding(sc, "t", window, zoom=clustered(sc, result, window))
     layers: list[alt.Chart] = [
         alt.Chart(pd.DataFrame({"y": [0], "label": ["0 = even"]})).mark_rule(
-            color="#9ca3af").encode(y="y:Q"),
+            color="#9ca3af").encode(y=alt.Y("y:Q")),
         alt.Chart(frame).mark_line(interpolate="step-after", strokeWidth=2.2).encode(
             x=x, y=alt.Y("level:Q", title="exposure (value points)"), color=colour,
             tooltip=[alt.Tooltip("party_name:N", title="Side"),
@@ -376,11 +377,11 @@ def exposure_chart(sc: Scenario, result: Result, *, domain: tuple[int, int] | No
                                    for v, ps in merged.items()])
         layers.append(alt.Chart(caps_frame).mark_rule(
             color=CAP_COLOUR, strokeDash=[6, 4]).encode(
-            y="cap:Q", tooltip=[alt.Tooltip("label:N", title="Exposure cap")]))
+            y=alt.Y("cap:Q"), tooltip=[alt.Tooltip("label:N", title="Exposure cap")]))
         layers.append(alt.Chart(caps_frame).mark_text(
             align="left", baseline="bottom", dx=4, dy=-3, color=CAP_COLOUR, fontSize=11,
             fontWeight="bold").encode(
-            x="t:Q", y="cap:Q", text="label:N"))
+            x=alt.X("t:Q"), y=alt.Y("cap:Q"), text=alt.Text("label:N")))
     worst = worst_moments(sc, result)
     titles = {c.id: c.label for c in sc.concessions}
     marks = [{"t": w.worst_time, "level": w.worst_level, "party_name": names.get(p, p),
@@ -392,7 +393,7 @@ def exposure_chart(sc: Scenario, result: Result, *, domain: tuple[int, int] | No
         mframe = pd.DataFrame(marks)
         layers.append(alt.Chart(mframe).mark_point(
             shape="triangle-down", size=120, filled=True).encode(
-            x="t:Q", y="level:Q", color=colour,
+            x=alt.X("t:Q"), y=alt.Y("level:Q"), color=colour,
             tooltip=[alt.Tooltip("party_name:N", title="Side"),
                      alt.Tooltip("when:N", title="Worst moment to be abandoned"),
                      alt.Tooltip("level:Q", title="Exposure (points)"),
