@@ -42,6 +42,22 @@ __all__ = ["draw", "exposure_caps", "exposure_chart", "exposure_compare", "gantt
 _THEME_LOCK = threading.Lock()
 
 
+def _values(data: Any, **_kw: Any) -> Any:
+    """A frame's rows as JSON values (missing: null), without Altair's sanitising.
+
+    The builders' frames hold only numbers, strings and booleans; Altair's
+    ``sanitize_pandas_dataframe`` (for dates, categories, numpy scalars) was
+    half of a spec's conversion on the seed (pandas' Arrow strings). The
+    specs are the same, byte for byte (tests/ui/test_chart_specs.py).
+    """
+    if isinstance(data, pd.DataFrame):
+        return {"values": data.astype(object).where(data.notna(), None).to_dict("records")}
+    return alt.vegalite.data.default_data_transformer(data)
+
+
+alt.data_transformers.register("roadmap_values", _values)
+
+
 def spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
     """The chart's Vega-Lite spec, built (and schema-checked) once.
 
@@ -51,7 +67,7 @@ def spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
     and draw it with :func:`draw`. The theme is "none", as Streamlit's own
     conversion sets it, so Altair's 300×300 defaults do not enter the spec.
     """
-    with _THEME_LOCK, alt.theme.enable("none"):
+    with _THEME_LOCK, alt.theme.enable("none"), alt.data_transformers.enable("roadmap_values"):
         # Not schema-validated here (0.5 s of a new roadmap's 0.75 s of specs on
         # the seed): tests/ui/test_chart_specs.py validates what the builders make.
         out = dict(chart.to_dict(validate=False))
