@@ -52,11 +52,8 @@ def main() -> None:
     with tabs[0]:
         roadmap.roadmap_tab(state)
     with tabs[1]:
-        # ~100 inputs on the seed, ~0.5 s a rerun: drawn only while open.
-        if tabs[1].open:
-            editing.edit_tab(state)
-        else:
-            st.caption("Open this tab to edit the scenario.")
+        # ~100 inputs on the seed: drawn only while open, but for its forms.
+        editing.edit_tab(state, bool(tabs[1].open))
     with tabs[2]:
         explain_view.explain_tab(state, tabs[2].open is not False)
     with tabs[3]:

@@ -94,12 +94,10 @@ def phases_editor(state: AppState) -> None:
 
 
 def structure_editor(state: AppState) -> None:
-    """Parties and phases, in one collapsed section (opened: it draws its forms)."""
-    group = st.expander("Parties and phases: add or delete", expanded=False,
-                        key="structure_editor", on_change="rerun")
-    with group:
-        if group.open is False:
-            return
+    """Parties and phases, in one collapsed section (its forms drawn even while closed,
+    so that what was typed in them survives closing it: ui.editing.edit_tab)."""
+    with st.expander("Parties and phases: add or delete", expanded=False,
+                     key="structure_editor"):
         st.markdown("**Parties**")
         parties_editor(state)
         st.markdown("**Phases**")

@@ -219,6 +219,44 @@ def _author_flow(page: Any, server: str, expect: Any) -> None:
     page.screenshot(path=str(DOCS / "screenshot-compare.png"))
 
 
+def test_half_typed_forms_survive_a_look_at_another_tab(server: str, browser: Any) -> None:
+    """A new concession and a new party half typed in the Edit tab, a look at the Roadmap
+    tab and at a closed "Parties and phases" section: what was typed is still there."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(30_000)
+    try:
+        page.goto(server)
+        solved(page, expect)
+        page.get_by_role("tab", name="Edit").click()
+        idle(page, expect)
+        page.get_by_text("Add, duplicate or delete a concession", exact=True).click()
+        concession = page.get_by_test_id("stForm").filter(
+            has=page.get_by_role("button", name="Add concession", exact=True))
+        concession.get_by_label("Title", exact=True).fill("Joint liaison offices")
+        page.get_by_text("Parties and phases: add or delete", exact=True).click()
+        party = page.get_by_test_id("stForm").filter(
+            has=page.get_by_role("button", name="Add party", exact=True))
+        party.get_by_label("Party name", exact=True).fill("People's Republic of China")
+        # Close the section, look at the roadmap, come back, open the section again.
+        page.get_by_text("Parties and phases: add or delete", exact=True).click()
+        page.get_by_role("tab", name="Roadmap").click()
+        idle(page, expect)
+        expect(page.get_by_text("Optimal roadmap")).to_be_visible()
+        page.get_by_role("tab", name="Edit").click()
+        idle(page, expect)
+        expect(concession.get_by_label("Title", exact=True)).to_have_value(
+            "Joint liaison offices")
+        page.get_by_text("Parties and phases: add or delete", exact=True).click()
+        expect(party.get_by_label("Party name", exact=True)).to_have_value(
+            "People's Republic of China")
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / "failure-drafts.png"), full_page=True)
+        raise
+    page.close()
+
+
 def test_server_log_has_no_traceback(server: str) -> None:
     """Runs last in this module: nothing above may have logged a traceback.
 
