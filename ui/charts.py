@@ -34,9 +34,9 @@ from optimizer.studies.charts import (
     x_encoding,
 )
 
-__all__ = ["draw", "exposure_caps", "exposure_chart", "exposure_compare", "gantt", "gantt_rows",
-           "gives_and_receives", "lane_order", "spec", "time_end", "time_window", "to_png",
-           "when", "worst_moments"]
+__all__ = ["draw", "draw_panels", "exposure_caps", "exposure_chart", "exposure_panels", "gantt",
+           "gantt_rows", "gives_and_receives", "lane_order", "spec", "time_end", "time_window",
+           "to_png", "when", "worst_moments"]
 
 # Altair's theme is global: one conversion at a time.
 _THEME_LOCK = threading.Lock()
@@ -124,28 +124,46 @@ def lane_order(sc: Scenario, result: Result) -> list[str]:
     return sorted((c.id for c in sc.concessions), key=rank)
 
 
-def exposure_compare(runs: dict[str, tuple[Scenario, Result]], *, width: int | str = "container",
-                     height: int = 170) -> alt.ConcatChart:
-    """Exposure curves of several runs overlaid per principal, on one shared scale."""
+def exposure_panels(runs: dict[str, tuple[Scenario, Result]], *,
+                    width: int | Literal["container"] = "container",
+                    height: int = 150) -> list[alt.Chart]:
+    """One panel per principal, the runs' exposure curves overlaid, on one y scale.
+
+    Separate charts (not one concatenation) so that each can fit its column:
+    a concatenation has a fixed width, and below a 1280 px window the second
+    principal's panel was cut off.
+    """
     end = max(time_end(sc, r) for sc, r in runs.values())
     frames = [exposure_rows(sc, r, end, run=name, parties=sc.principal_ids)
               for name, (sc, r) in runs.items()]
     frame = pd.concat(frames, ignore_index=True)
     first_sc = next(iter(runs.values()))[0]
-    charts = []
+    scale = alt.Scale(domain=[min(0, int(frame["level"].min())),
+                              max(0, int(frame["level"].max()))])
+    panels = []
     for p in dict.fromkeys(frame["party"]):
         rows = frame[frame["party"] == p]
-        charts.append(alt.Chart(rows).mark_line(interpolate="step-after", strokeWidth=2).encode(
-            x=x_encoding(first_sc, "t", (0, end)),
-            y=alt.Y("level:Q", title="exposure (value points)"),
+        panels.append(alt.Chart(rows).mark_line(interpolate="step-after", strokeWidth=2).encode(
+            # No axis title: half a column cannot hold it; the ticks are calendar dates.
+            x=x_encoding(first_sc, "t", (0, end), title=False),
+            y=alt.Y("level:Q", title="exposure (value points)", scale=scale),
             color=alt.Color("run:N", title="Run", sort=list(runs),
                             legend=alt.Legend(orient="top", labelLimit=0)),
             strokeDash=alt.StrokeDash("run:N", sort=list(runs), legend=None),
             tooltip=[alt.Tooltip("run:N", title="Run"), alt.Tooltip("when:N", title="From"),
                      alt.Tooltip("level:Q", title="Exposure (points)")],
-        ).properties(width=420 if width == "container" else width, height=height,
+        ).properties(width=width, height=height,
                      title=alt.TitleParams(str(rows["party_name"].iloc[0]), anchor="start")))
-    return alt.concat(*charts, columns=2).resolve_scale(y="shared")
+    return panels
+
+
+def draw_panels(specs: list[dict[str, Any]], slot: str) -> None:
+    """Specs from :func:`exposure_panels`, two a row, each fitting its column."""
+    for row in range(0, len(specs), 2):
+        cols = st.columns(2)
+        for k, panel in enumerate(specs[row:row + 2]):
+            with cols[k]:
+                draw(panel, f"{slot}-{row + k}")
 
 
 def with_now(chart: alt.LayerChart, sc: Scenario, as_of: int, lo: int) -> alt.LayerChart:

@@ -402,9 +402,15 @@ def test_save_two_runs_and_compare(app: AppTest, store_path: Path) -> None:
         "Start": "month 0 (2020-01)", "Start shift": "-2 months",
         "End shift": "-2 months", "Baseline phase": "Whole roadmap", "Phase": "Whole roadmap"}]
     assert "2 concession(s) unchanged." in [c.value for c in app.caption]
-    # Gantt of each run plus the shared exposure overlay, next to the Roadmap tab's two
-    # (its ledger chart is drawn only while its expander is open).
-    assert charts(app) == 2 + 3
+    # Gantt of each run plus an exposure panel per principal (A, B; one y scale), next
+    # to the Roadmap tab's two (its ledger chart is drawn only while its expander is open).
+    assert charts(app) == 2 + 4
+    import json
+
+    panels = [json.loads(c.proto.spec) for c in app.get("vega_lite_chart")][2:4]
+    assert [p["title"]["text"] for p in panels] == ["Alpha", "Beta"]
+    assert panels[0]["encoding"]["y"]["scale"] == panels[1]["encoding"]["y"]["scale"]
+    assert all(p["width"] == "container" and p["autosize"]["type"] == "fit-x" for p in panels)
 
 
 def test_saved_runs_survive_a_restart_and_can_be_renamed_and_deleted(

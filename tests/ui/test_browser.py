@@ -101,15 +101,24 @@ def _planner_path(page: Any, server: str, expect: Any) -> None:
     idle(page, expect)
     panel = page.locator('[data-testid="stTabPanel"]:visible')
     expect(panel.get_by_text("Roadmaps one under the other")).to_be_visible()
-    expect(panel.locator('[data-testid="stVegaLiteChart"]')).to_have_count(3)
+    # Each principal's exposure panel (US, DPRK) and the two runs' Gantts.
+    vega = panel.locator('[data-testid="stVegaLiteChart"]')
+    expect(vega).to_have_count(4)
+    # Both exposure panels fit the page (one fixed-width pair was cut off below 1280 px).
+    page_box = panel.bounding_box()
+    for k in (0, 1):
+        vega.nth(k).locator("canvas, svg").first.wait_for()
+        box = vega.nth(k).locator("canvas, svg").first.bounding_box()
+        assert page_box is not None and box is not None
+        assert box["x"] + box["width"] <= page_box["x"] + page_box["width"] + 1, (k, box)
     tables = panel.locator('[data-testid="stDataFrame"]')
     expect(tables).to_have_count(3)  # the metrics, what moved, the saved runs
     expect(panel.get_by_text("The schedules are identical")).to_have_count(0)
     expect(panel.get_by_text("Δ against the baseline, Seed")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "compare.png"))
     page.screenshot(path=str(ARTIFACTS / "compare-full.png"), full_page=True)
-    for k, name in enumerate(("compare-exposure", "compare-gantt")):
-        panel.locator('[data-testid="stVegaLiteChart"]').nth(k).scroll_into_view_if_needed()
+    for k, name in ((0, "compare-exposure"), (2, "compare-gantt")):
+        vega.nth(k).scroll_into_view_if_needed()
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 

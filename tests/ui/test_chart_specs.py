@@ -26,7 +26,7 @@ def test_every_roadmap_chart_validates(name: str) -> None:
                      title="Roadmap by party"),
         charts.exposure_chart(sc, result, width=1100, height=220),
         ledger_chart(result, sc, width=1000),
-        charts.exposure_compare({"a": (sc, result), "b": (sc, result)}, width=420, height=150),
+        *charts.exposure_panels({"a": (sc, result), "b": (sc, result)}, height=150),
     ]
     import altair as alt
 

@@ -17,7 +17,7 @@ import streamlit as st
 from models import Scenario, ScenarioError, SolveOptions
 from models.canonical import solve_key
 from optimizer.studies.backtest import Backtest, backtest
-from ui.charts import exposure_compare
+from ui.charts import draw_panels, exposure_panels, spec
 
 STATE_KEY = "backtest_results"
 TIME_LIMIT_S = 30.0
@@ -106,7 +106,8 @@ def render_backtest(scenario: Scenario, options: SolveOptions | None = None) -> 
     runs = {HISTORY: (scenario, bt.observed)}
     if bt.optimized.solved:
         runs[OPTIMIZER] = (scenario, bt.optimized)
-    st.altair_chart(exposure_compare(runs), width="content")
+    # A panel per party, each fitting its column (ui.charts.exposure_panels).
+    draw_panels([spec(c) for c in exposure_panels(runs)], "history-exposure")
 
     st.markdown("**Ordering agreement**")
     o = bt.ordering

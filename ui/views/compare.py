@@ -233,11 +233,11 @@ def _comparison(state: AppState, picked: dict[str, str]) -> None:
                                     "Change": st.column_config.TextColumn(width="medium")})
         st.caption(f"{cmp.unchanged} concession(s) unchanged.")
     st.markdown("**Exposure of the principals over time** (one scale)")
-    # Two panels side by side with their axes fit the main column from a 1280 px
-    # window (420 each overflowed it: the second principal's panel was cut).
-    exposure = state.memo(("compare_exposure", key), lambda: charts.spec(
-        charts.exposure_compare(loaded, width=330, height=150)))
-    charts.draw(exposure, "compare-exposure", width="content")
+    # One panel per principal, two a row, each fitting its column at any window
+    # width (one fixed-width concatenation was cut off below 1280 px).
+    panels = state.memo(("compare_exposure", key), lambda: [
+        charts.spec(c) for c in charts.exposure_panels(loaded, height=150)])
+    charts.draw_panels(panels, "compare-exposure")
     st.markdown("**Roadmaps one under the other** (the same lanes and time axis)")
     domain = _shared_domain(loaded)
     base_sc, base_result = loaded[cmp.reference]
