@@ -38,6 +38,7 @@ from optimizer.model.rules.phase_balance import delivered
 from optimizer.solving.hints import OutOfTime, greedy, hint_pairs
 
 Key = tuple[str, ...]
+UNBOUNDED = 1 << 40
 
 
 @dataclass
@@ -219,7 +220,7 @@ def _rule(h: Handles, sc: Scenario, rule: Any, add: Any) -> None:
     updates: dict[str, Any] = {}
     touched_lits = [on.Not()]
     for rx in _relaxables(h, rule):
-        ub = _relax_bound(h, rule, rx)
+        ub = min(_relax_bound(h, rule, rx), _dominated_from(price))
         if ub <= 0:
             continue
         touched = m.new_bool_var(f"touched:{rule.id}:{rx.field}")
@@ -235,6 +236,22 @@ def _rule(h: Handles, sc: Scenario, rule: Any, add: Any) -> None:
     m.add_max_equality(changed, touched_lits)
     ENCODERS[rule.kind](h, rule.model_copy(update=updates) if updates else rule, [on])
     add(Position(element, owner, changed, parts), cost)
+
+
+def _dominated_from(price: Price) -> int:
+    """How far a rule's number may move before switching the rule off is cheaper.
+
+    Moving it by u costs touch + per_unit * u; switching the rule off costs
+    OFF_TOUCHES * touch, removes every constraint the move loosens and is the
+    same position for the no-goods, so a move beyond this bound is never part
+    of a cheapest correction (a tie at the bound is kept). It cuts the
+    exposure caps' amounts (up to a party's whole risk before: 700 units on
+    the seed) and the phase balance tolerance to 20 at the default prices.
+    Free moves (touch or per_unit 0) keep their full range.
+    """
+    if price.touch <= 0 or price.per_unit <= 0:
+        return UNBOUNDED
+    return (OFF_TOUCHES - 1) * price.touch // price.per_unit
 
 
 def _relaxables(h: Handles, rule: Any) -> list[Any]:
