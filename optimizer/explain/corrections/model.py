@@ -74,6 +74,28 @@ class CorrectionModel:
     total: Any
     bills: dict[str, Any]        # principal -> the cost charged to it
     worst_bill: Any
+    # Every solution the searches met, as (total, worst bill, values of all
+    # variables then in the model): one that no later no-good excludes is a
+    # correction the next search may start from.
+    pool: list[tuple[int, int, list[int]]] = field(default_factory=list)
+    # Each no-good as the literal indices (proto refs) of its changed positions.
+    nogoods: list[list[int]] = field(default_factory=list)
+
+    def allowed(self, values: list[int]) -> bool:
+        """Does a recorded solution satisfy every no-good added since?"""
+        def true(ref: int) -> bool:
+            return values[ref] == 1 if ref >= 0 else values[-ref - 1] == 0
+        return not any(all(true(r) for r in ng) for ng in self.nogoods)
+
+    def best_known(self, worst_cap: int | None = None,
+                   by_worst: bool = False) -> tuple[int, int, list[int]] | None:
+        """The cheapest recorded solution still allowed (worst bill at most ``worst_cap``;
+        ``by_worst``: least worst bill first, as the balanced search's first stage)."""
+        ok = [e for e in self.pool if (worst_cap is None or e[1] <= worst_cap)
+              and self.allowed(e[2])]
+        if not ok:
+            return None
+        return min(ok, key=lambda e: (e[1], e[0]) if by_worst else (e[0], e[1]))
 
     @property
     def model(self) -> cp_model.CpModel:
@@ -94,6 +116,7 @@ class CorrectionModel:
         lits = [p.changed for p in self.positions if p.element in elements]
         if lits:
             self.model.add_bool_or([lit.Not() for lit in lits])
+            self.nogoods.append([lit.index for lit in lits])
 
 
 def _read_part(solver: cp_model.CpSolver, pos: Position, part: Part) -> ChangeSpec | None:

@@ -278,3 +278,32 @@ def test_a_rule_number_moves_no_further_than_switching_the_rule_off(
     found = find_corrections(sc, 1, time_limit_s=20, workers=1).corrections
     off = 3 * (relax or {}).get("touch", 10)
     assert found[0].cost == min(off, 10 + 37 * (relax or {}).get("per_unit", 1))
+
+
+def test_a_recorded_solution_is_offered_again_only_while_the_no_goods_allow_it() -> None:
+    import time
+
+    from optimizer.explain.corrections.model import build_corrections
+    from optimizer.explain.corrections.search import minimise
+    from optimizer.solving.handle import StopControl
+
+    cm = build_corrections(scenario_from(CAP))
+    found = minimise(cm, balanced=False, deadline=time.monotonic() + 20, workers=1,
+                     control=StopControl())
+    assert found is not None and found.cost == 12
+    assert cm.best_known() is not None and cm.best_known()[0] == 12   # type: ignore[index]
+    cap = next(p for p in cm.positions if p.element == ("rule", "cap"))
+    drop = next(p for p in cm.positions if p.element == ("concession", "a", "required"))
+
+    def changes(values: list[int], lit: Any) -> bool:   # a negated literal has index < 0
+        return bool(values[lit.index] == 1 if lit.index >= 0 else values[-lit.index - 1] == 0)
+
+    for forbidden in (cap, drop):
+        cm.forbid({forbidden.element})
+        best = cm.best_known()
+        assert best is None or not (changes(best[2], cap.changed)
+                                    or changes(best[2], drop.changed))
+        assert all(cm.allowed(v) == (not changes(v, cap.changed)
+                                     and (forbidden is cap or not changes(v, drop.changed)))
+                   for _, _, v in cm.pool)
+    assert any(changes(v, cap.changed) for _, _, v in cm.pool)    # the optimum itself
