@@ -50,11 +50,15 @@ def _solver(budget: float, workers: int, control: StopControl) -> cp_model.CpSol
     p.num_workers = max(1, workers)
     if workers == 2:
         # CP-SAT's two-worker portfolio leans on the LP, which bounds these
-        # price sums poorly; one worker without LP (fast dives) and one with
-        # the full LP found and proved the answers faster on every case
-        # measured (seed, DPRK cap 3: corrections 2 and 3 in 4.0 and 3.9 s
-        # instead of 6.3 and 7.4, mean of 3 seeds; generated n=50: first
-        # correction 0.37 s instead of 3.09; docs/decisions.md, 43).
+        # price sums poorly; this list found and proved the answers faster on
+        # every case measured (seed, DPRK cap 3: corrections 2 and 3 in 4.0
+        # and 3.9 s instead of 6.3 and 7.4, mean of 3 seeds; generated n=50:
+        # first correction 0.37 s instead of 3.09; docs/decisions.md, 43).
+        # With two workers CP-SAT runs only the first entry as a full search
+        # (no_lp; its log says "1 full problem subsolver"), the other thread
+        # its neighbourhood searches; two full searches (num_full_subsolvers
+        # 2: no_lp with max_lp, pseudo_costs or quick_restart_no_lp) and
+        # other first entries were slower (docs/decisions.md, 46).
         p.subsolvers.extend(TWO_WORKERS)
     p.random_seed = 0
     p.max_time_in_seconds = max(budget, 0.001)
