@@ -38,6 +38,7 @@ from optimizer.model.rules.phase_balance import delivered
 from optimizer.solving.hints import OutOfTime, greedy, hint_pairs
 
 Key = tuple[str, ...]
+UNBOUNDED = 1 << 40
 
 
 @dataclass
@@ -73,6 +74,28 @@ class CorrectionModel:
     total: Any
     bills: dict[str, Any]        # principal -> the cost charged to it
     worst_bill: Any
+    # Every solution the searches met, as (total, worst bill, values of all
+    # variables then in the model): one that no later no-good excludes is a
+    # correction the next search may start from.
+    pool: list[tuple[int, int, list[int]]] = field(default_factory=list)
+    # Each no-good as the literal indices (proto refs) of its changed positions.
+    nogoods: list[list[int]] = field(default_factory=list)
+
+    def allowed(self, values: list[int]) -> bool:
+        """Does a recorded solution satisfy every no-good added since?"""
+        def true(ref: int) -> bool:
+            return values[ref] == 1 if ref >= 0 else values[-ref - 1] == 0
+        return not any(all(true(r) for r in ng) for ng in self.nogoods)
+
+    def best_known(self, worst_cap: int | None = None,
+                   by_worst: bool = False) -> tuple[int, int, list[int]] | None:
+        """The cheapest recorded solution still allowed (worst bill at most ``worst_cap``;
+        ``by_worst``: least worst bill first, as the balanced search's first stage)."""
+        ok = [e for e in self.pool if (worst_cap is None or e[1] <= worst_cap)
+              and self.allowed(e[2])]
+        if not ok:
+            return None
+        return min(ok, key=lambda e: (e[1], e[0]) if by_worst else (e[0], e[1]))
 
     @property
     def model(self) -> cp_model.CpModel:
@@ -93,6 +116,7 @@ class CorrectionModel:
         lits = [p.changed for p in self.positions if p.element in elements]
         if lits:
             self.model.add_bool_or([lit.Not() for lit in lits])
+            self.nogoods.append([lit.index for lit in lits])
 
 
 def _read_part(solver: cp_model.CpSolver, pos: Position, part: Part) -> ChangeSpec | None:
@@ -219,7 +243,7 @@ def _rule(h: Handles, sc: Scenario, rule: Any, add: Any) -> None:
     updates: dict[str, Any] = {}
     touched_lits = [on.Not()]
     for rx in _relaxables(h, rule):
-        ub = _relax_bound(h, rule, rx)
+        ub = min(_relax_bound(h, rule, rx), _dominated_from(price))
         if ub <= 0:
             continue
         touched = m.new_bool_var(f"touched:{rule.id}:{rx.field}")
@@ -235,6 +259,22 @@ def _rule(h: Handles, sc: Scenario, rule: Any, add: Any) -> None:
     m.add_max_equality(changed, touched_lits)
     ENCODERS[rule.kind](h, rule.model_copy(update=updates) if updates else rule, [on])
     add(Position(element, owner, changed, parts), cost)
+
+
+def _dominated_from(price: Price) -> int:
+    """How far a rule's number may move before switching the rule off is cheaper.
+
+    Moving it by u costs touch + per_unit * u; switching the rule off costs
+    OFF_TOUCHES * touch, removes every constraint the move loosens and is the
+    same position for the no-goods, so a move beyond this bound is never part
+    of a cheapest correction (a tie at the bound is kept). It cuts the
+    exposure caps' amounts (up to a party's whole risk before: 700 units on
+    the seed) and the phase balance tolerance to 20 at the default prices.
+    Free moves (touch or per_unit 0) keep their full range.
+    """
+    if price.touch <= 0 or price.per_unit <= 0:
+        return UNBOUNDED
+    return (OFF_TOUCHES - 1) * price.touch // price.per_unit
 
 
 def _relaxables(h: Handles, rule: Any) -> list[Any]:

@@ -29,11 +29,16 @@ class Found:
 
 
 class _Watch(cp_model.CpSolverSolutionCallback):
-    def __init__(self, report: Report | None, label: str) -> None:
+    def __init__(self, report: Report | None, label: str,
+                 cm: CorrectionModel | None = None) -> None:
         super().__init__()
-        self._report, self._label = report, label
+        self._report, self._label, self._cm = report, label, cm
 
     def on_solution_callback(self) -> None:
+        if self._cm is not None:
+            self._cm.pool.append((int(self.value(self._cm.total)),
+                                  int(self.value(self._cm.worst_bill)),
+                                  list(self.response_proto.solution)))
         if self._report is not None:
             self._report(f"{self._label}: best cost {int(self.objective_value)}, "
                          f"bound {int(self.best_objective_bound)}")
@@ -45,11 +50,15 @@ def _solver(budget: float, workers: int, control: StopControl) -> cp_model.CpSol
     p.num_workers = max(1, workers)
     if workers == 2:
         # CP-SAT's two-worker portfolio leans on the LP, which bounds these
-        # price sums poorly; one worker without LP (fast dives) and one with
-        # the full LP found and proved the answers faster on every case
-        # measured (seed, DPRK cap 3: corrections 2 and 3 in 4.0 and 3.9 s
-        # instead of 6.3 and 7.4, mean of 3 seeds; generated n=50: first
-        # correction 0.37 s instead of 3.09; docs/decisions.md, 43).
+        # price sums poorly; this list found and proved the answers faster on
+        # every case measured (seed, DPRK cap 3: corrections 2 and 3 in 4.0
+        # and 3.9 s instead of 6.3 and 7.4, mean of 3 seeds; generated n=50:
+        # first correction 0.37 s instead of 3.09; docs/decisions.md, 43).
+        # With two workers CP-SAT runs only the first entry as a full search
+        # (no_lp; its log says "1 full problem subsolver"), the other thread
+        # its neighbourhood searches; two full searches (num_full_subsolvers
+        # 2: no_lp with max_lp, pseudo_costs or quick_restart_no_lp) and
+        # other first entries were slower (docs/decisions.md, 46).
         p.subsolvers.extend(TWO_WORKERS)
     p.random_seed = 0
     p.max_time_in_seconds = max(budget, 0.001)
@@ -58,6 +67,28 @@ def _solver(budget: float, workers: int, control: StopControl) -> cp_model.CpSol
     p.log_to_stdout = False
     solver.log_callback = lambda _line: control.mark_running()
     return solver
+
+
+def _hint_known(cm: CorrectionModel, worst_cap: int | None = None,
+                by_worst: bool = False) -> None:
+    """Hint the cheapest solution an earlier search met that the no-goods still allow.
+
+    A later search's model is the earlier one plus no-goods, so such a solution
+    is complete and feasible: CP-SAT starts from its cost instead of
+    rediscovering it. On the seed with the DPRK cap at 3, the second search
+    had met the third's optimum (104) on its way to 94; hinted, the third
+    search took 1.7 s instead of 3.6-4.0 (CPU 3.3 s instead of about 7).
+    When nothing recorded is allowed, the hints stay as they are (the greedy
+    schedule of ``build_corrections`` for the first searches).
+    """
+    best = cm.best_known(worst_cap, by_worst)
+    if best is None:
+        return
+    m = cm.model
+    m.clear_hints()
+    values = best[2]
+    m.proto.solution_hint.vars.extend(range(len(values)))
+    m.proto.solution_hint.values.extend(values)
 
 
 def _run(cm: CorrectionModel, solver: cp_model.CpSolver, control: StopControl,
@@ -82,8 +113,9 @@ def minimise(cm: CorrectionModel, *, balanced: bool, deadline: float, workers: i
         if control.stopped or deadline - time.monotonic() <= 0:
             return None
         m.minimize(cm.worst_bill)
+        _hint_known(cm, by_worst=True)
         solver = _solver(deadline - time.monotonic(), workers, control)
-        st = _run(cm, solver, control, _Watch(report, label + " (largest bill)"))
+        st = _run(cm, solver, control, _Watch(report, label + " (largest bill)", cm))
         if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
         proven = st == cp_model.OPTIMAL
@@ -95,8 +127,9 @@ def minimise(cm: CorrectionModel, *, balanced: bool, deadline: float, workers: i
     if control.stopped and worst_cap is None:
         return None
     m.minimize(cm.total)
+    _hint_known(cm, None if first is None else first.worst)
     solver = _solver(max(deadline - time.monotonic(), 0.05), workers, control)
-    st = _run(cm, solver, control, _Watch(report, label))
+    st = _run(cm, solver, control, _Watch(report, label, cm))
     m.clear_assumptions()
     if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return first          # stopped between the stages: the first stage's answer

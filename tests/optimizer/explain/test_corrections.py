@@ -254,3 +254,56 @@ def test_seed_with_the_dprk_cap_at_3() -> None:
     assert rep.corrections[1].metrics.makespan == 113
     for c in rep.corrections:
         assert_verified_and_irreducible(sc, c)
+
+
+# a (A) risks 40 and A's cap is 3: raising the cap to 43 would cost 10 + 40 = 50,
+# more than switching it off (30). The correction model lets the cap rise by
+# (3 - 1) x touch / per_unit at most (20 at the default prices; 2 x 4 / 1 = 8 with
+# touch 4), and by the whole risk when a unit is free (nothing is cheaper then).
+@pytest.mark.parametrize(("relax", "reach"), [(None, 20), ({"touch": 4}, 8),
+                                              ({"per_unit": 0}, 37)])
+def test_a_rule_number_moves_no_further_than_switching_the_rule_off(
+        relax: dict[str, int] | None, reach: int) -> None:
+    from optimizer.explain.corrections.model import build_corrections
+
+    cap: dict[str, Any] = {"id": "cap", "kind": "exposure", "parties": ["A"], "max": 3}
+    if relax is not None:
+        cap["relax"] = relax
+    sc = scenario_from(spec([{"id": "a", "party": "A", "duration": 1, "value": 40,
+                              "cost": 40, "reversibility": "irreversible"}], [cap]))
+    cm = build_corrections(sc)
+    [part] = [part for pos in cm.positions for part in pos.parts
+              if part.path == "rules[cap].max"]
+    assert part.ub == reach
+    found = find_corrections(sc, 1, time_limit_s=20, workers=1).corrections
+    off = 3 * (relax or {}).get("touch", 10)
+    assert found[0].cost == min(off, 10 + 37 * (relax or {}).get("per_unit", 1))
+
+
+def test_a_recorded_solution_is_offered_again_only_while_the_no_goods_allow_it() -> None:
+    import time
+
+    from optimizer.explain.corrections.model import build_corrections
+    from optimizer.explain.corrections.search import minimise
+    from optimizer.solving.handle import StopControl
+
+    cm = build_corrections(scenario_from(CAP))
+    found = minimise(cm, balanced=False, deadline=time.monotonic() + 20, workers=1,
+                     control=StopControl())
+    assert found is not None and found.cost == 12
+    assert cm.best_known() is not None and cm.best_known()[0] == 12   # type: ignore[index]
+    cap = next(p for p in cm.positions if p.element == ("rule", "cap"))
+    drop = next(p for p in cm.positions if p.element == ("concession", "a", "required"))
+
+    def changes(values: list[int], lit: Any) -> bool:   # a negated literal has index < 0
+        return bool(values[lit.index] == 1 if lit.index >= 0 else values[-lit.index - 1] == 0)
+
+    for forbidden in (cap, drop):
+        cm.forbid({forbidden.element})
+        best = cm.best_known()
+        assert best is None or not (changes(best[2], cap.changed)
+                                    or changes(best[2], drop.changed))
+        assert all(cm.allowed(v) == (not changes(v, cap.changed)
+                                     and (forbidden is cap or not changes(v, drop.changed)))
+                   for _, _, v in cm.pool)
+    assert any(changes(v, cap.changed) for _, _, v in cm.pool)    # the optimum itself
