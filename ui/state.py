@@ -28,7 +28,7 @@ DEFAULT_TIME_LIMIT_S = 10.0
 MEMO_LIMIT = 64
 _OPEN_TAB = "rm_open_tab"      # the tab to open on the next run (open_tab)
 _TABS_GEN = "rm_tabs_gen"      # bumped to give the tabs a new key (main_tabs)
-_TABS_SENT = "rm_tabs_sent"    # the open tab the last run sent to the browser
+_TABS_SENT = "rm_tabs_sent"    # the open tab sent by the last run that ended
 
 
 def tabs_key() -> str:
