@@ -43,10 +43,20 @@ def read_upload(name: str, data: bytes) -> tuple[object | None, str | None]:
         return None, str(err)
 
 
+LAST_UPLOAD = "rm_last_upload"
+
+
 def _uploaded(state: AppState, key: str) -> None:
     file = st.session_state.get(key)
     if file is None:
         return
+    # One upload is loaded once. Under load the browser reported the same file
+    # again with a later click (CI: with Stop), and loading it again threw
+    # away what came after it: the stopped roadmap, and any edits.
+    file_id = getattr(file, "file_id", None)
+    if file_id is not None and st.session_state.get(LAST_UPLOAD) == file_id:
+        return
+    st.session_state[LAST_UPLOAD] = file_id
     scenario, error = read_upload(file.name, file.getvalue())
     if error is not None:
         state.say("error", f"Upload rejected — {error}")

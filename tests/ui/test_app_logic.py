@@ -726,3 +726,33 @@ def test_compare_across_time_units_shows_no_deltas(app: AppTest) -> None:
     assert list(side["Run"]) == ["Tiny", "JCPOA"]
     assert side["Makespan"].iloc[0] == "5 months"
     assert list(side["Peak exposure of A (points)"]) == ["4", "—"]
+
+
+def test_one_upload_is_loaded_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same file reported again (a later click's run, under load) is not loaded again:
+    that threw away the stopped roadmap (and would throw away edits)."""
+    import io
+    from types import SimpleNamespace
+
+    from ui import sidebar
+
+    class Upload(io.BytesIO):
+        name = "good.yaml"
+
+        def __init__(self, data: bytes, file_id: str) -> None:
+            super().__init__(data)
+            self.file_id = file_id
+
+    good = (b"format: roadmap/v1\nname: Uploaded\nhorizon: 4\nparties: [{id: A}, {id: B}]\n"
+            b"concessions: [{id: x, party: A, duration: 1, value: 2}]\n")
+    session: dict[str, Any] = {"up": Upload(good, "f1")}
+    monkeypatch.setattr(sidebar.st, "session_state", session)
+    loaded: list[str] = []
+    monkeypatch.setattr(sidebar, "load", lambda _state, sc, name: loaded.append(name))
+    state = SimpleNamespace(say=lambda *_a: None, gen=0)
+    sidebar._uploaded(state, "up")  # type: ignore[arg-type]
+    sidebar._uploaded(state, "up")  # type: ignore[arg-type]
+    assert loaded == ["good.yaml"]
+    session["up"] = Upload(good, "f2")   # the same file uploaded again: a new upload
+    sidebar._uploaded(state, "up")  # type: ignore[arg-type]
+    assert loaded == ["good.yaml", "good.yaml"]
