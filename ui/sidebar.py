@@ -48,11 +48,12 @@ LAST_UPLOAD = "rm_last_upload"
 
 def _uploaded(state: AppState, key: str) -> None:
     file = st.session_state.get(key)
-    if file is None:
+    if file is None or not state.current(key):
         return
     # One upload is loaded once. Under load the browser reported the same file
-    # again with a later click (CI: with Stop), and loading it again threw
-    # away what came after it: the stopped roadmap, and any edits.
+    # again with a later click (CI: with Stop; an uploader of the generation
+    # before the load, still on the page), and loading it again threw away
+    # what came after it: the stopped roadmap, and any edits.
     file_id = getattr(file, "file_id", None)
     if file_id is not None and st.session_state.get(LAST_UPLOAD) == file_id:
         return
@@ -68,6 +69,11 @@ def _uploaded(state: AppState, key: str) -> None:
 
 def _picked(state: AppState, key: str) -> None:
     name = st.session_state.get(key)
+    if not state.current(key):
+        # A picker of an earlier generation, still on the page, reported again with
+        # a later click (a Stop under load, after an upload): it reopened the
+        # dataset picked before, throwing the uploaded scenario away.
+        return
     if not name or name == state.source:
         # Re-picking the open scenario must not throw the planner's edits away.
         return

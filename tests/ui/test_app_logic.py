@@ -728,9 +728,11 @@ def test_compare_across_time_units_shows_no_deltas(app: AppTest) -> None:
     assert list(side["Peak exposure of A (points)"]) == ["4", "—"]
 
 
-def test_one_upload_is_loaded_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The same file reported again (a later click's run, under load) is not loaded again:
-    that threw away the stopped roadmap (and would throw away edits)."""
+def test_one_upload_is_loaded_once_and_stale_pickers_load_nothing(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same file reported again (a later click's run, under load) is not loaded again,
+    nor is anything an uploader or dataset picker of an earlier generation reports: in CI a
+    Stop after an upload reloaded the file, or reopened the dataset picked before it."""
     import io
     from types import SimpleNamespace
 
@@ -745,14 +747,23 @@ def test_one_upload_is_loaded_once(monkeypatch: pytest.MonkeyPatch) -> None:
 
     good = (b"format: roadmap/v1\nname: Uploaded\nhorizon: 4\nparties: [{id: A}, {id: B}]\n"
             b"concessions: [{id: x, party: A, duration: 1, value: 2}]\n")
-    session: dict[str, Any] = {"up": Upload(good, "f1")}
+    session: dict[str, Any] = {"g0.up": Upload(good, "f1"), "g0.dataset": "us_dprk_2018"}
     monkeypatch.setattr(sidebar.st, "session_state", session)
     loaded: list[str] = []
     monkeypatch.setattr(sidebar, "load", lambda _state, sc, name: loaded.append(name))
-    state = SimpleNamespace(say=lambda *_a: None, gen=0)
-    sidebar._uploaded(state, "up")  # type: ignore[arg-type]
-    sidebar._uploaded(state, "up")  # type: ignore[arg-type]
+    state = SimpleNamespace(say=lambda *_a: None, gen=0, source="x.yaml",
+                            current=lambda key: key.startswith(f"g{state.gen}."))
+    sidebar._uploaded(state, "g0.up")  # type: ignore[arg-type]
+    sidebar._uploaded(state, "g0.up")  # type: ignore[arg-type]
     assert loaded == ["good.yaml"]
-    session["up"] = Upload(good, "f2")   # the same file uploaded again: a new upload
-    sidebar._uploaded(state, "up")  # type: ignore[arg-type]
+    session["g0.up"] = Upload(good, "f2")   # the same file uploaded again: a new upload
+    sidebar._uploaded(state, "g0.up")  # type: ignore[arg-type]
     assert loaded == ["good.yaml", "good.yaml"]
+    state.gen = 1                           # loading it made a new generation of widgets
+    session["g0.up"] = Upload(good, "f3")
+    sidebar._uploaded(state, "g0.up")  # type: ignore[arg-type]
+    sidebar._picked(state, "g0.dataset")  # type: ignore[arg-type]
+    assert loaded == ["good.yaml", "good.yaml"]
+    session["g1.dataset"] = "us_dprk_2018"  # the picker of this generation does load
+    sidebar._picked(state, "g1.dataset")  # type: ignore[arg-type]
+    assert loaded[-1] == "us_dprk_2018"
