@@ -55,6 +55,16 @@ def idle(page: Any, expect: Any, timeout: int = 30_000) -> None:
         "data-test-script-state", "notRunning", timeout=timeout)
 
 
+def set_option(page: Any, label: str, typed: str, shown: str, expect: Any) -> None:
+    """Type a solve option into the sidebar (``label``), commit it with Enter, and wait
+    until the box shows ``shown`` (Streamlit's formatting, e.g. "30.00") and the run ends."""
+    box = page.locator('[data-testid="stSidebar"]').get_by_label(label, exact=True)
+    box.fill(typed)
+    box.press("Enter")
+    expect(box).to_have_value(shown)
+    idle(page, expect)
+
+
 def set_cap(page: Any, rule: str, value: int, expect: Any, current: int) -> None:
     page.get_by_role("tab", name="Edit").click()
     idle(page, expect)

@@ -24,6 +24,7 @@ from tests.ui.browser_kit import (
     open_ledger,
     save,
     set_cap,
+    set_option,
     solved,
 )
 
@@ -63,11 +64,7 @@ def _planner_path(page: Any, server: str, expect: Any) -> None:
     page.screenshot(path=str(ARTIFACTS / "roadmap-full.png"), full_page=True)
     save(page, "Seed", expect)
     # More time for the search: it is also the conflict explainer's budget.
-    limit = page.get_by_label("Time limit (s)")
-    limit.fill("30")
-    limit.press("Enter")
-    expect(limit).to_have_value("30.00")
-    idle(page, expect)
+    set_option(page, "Time limit (s)", "30", "30.00", expect)
 
     # A tighter US cap (8 -> 7) still has a roadmap.
     set_cap(page, "us_exposure_cap", 7, expect, current=8)

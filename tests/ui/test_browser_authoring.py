@@ -20,7 +20,7 @@ from models import loads_scenario
 from models.canonical import canonical_json
 from optimizer.studies.glossary import METRIC_TERMS, metric_unit
 from tests.conftest import solve_checked
-from tests.ui.browser_kit import ARTIFACTS, SOLVE_MS, idle, solved
+from tests.ui.browser_kit import ARTIFACTS, SOLVE_MS, idle, set_option, solved
 from tests.ui.readme_example import CONCESSIONS, PHASES, RULES, readme_example
 
 pytestmark = pytest.mark.browser
@@ -195,11 +195,7 @@ def _build(page: Any, server: str, expect: Any) -> None:
     # Solve: the app's figures are optimizer.solve's on the README's own scenario. With
     # one worker, as the reference: weighted completion and phase imbalance are not in
     # the objective, so two workers may return another of the tied optima (CI: 5, not 6).
-    workers = sidebar.get_by_label("Workers")
-    workers.fill("1")
-    workers.press("Enter")
-    expect(workers).to_have_value("1")
-    idle(page, expect)
+    set_option(page, "Workers", "1", "1", expect)
     page.get_by_role("button", name="Solve", exact=True).click()
     solved(page, expect)
     sc = readme_example()

@@ -18,7 +18,15 @@ from typing import Any
 
 import pytest
 
-from tests.ui.browser_kit import ARTIFACTS, ROOT, SOLVE_MS, idle, set_cap, solved
+from tests.ui.browser_kit import (
+    ARTIFACTS,
+    ROOT,
+    SOLVE_MS,
+    idle,
+    set_cap,
+    set_option,
+    solved,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -47,11 +55,7 @@ def _flow(page: Any, server: str, expect: Any) -> None:
            ).to_be_visible(timeout=60_000)
     solved(page, expect)
     # 30 s for the search (the machine is shared): K = 3 corrections and the conflict.
-    limit = page.get_by_label("Time limit (s)")
-    limit.fill("30")
-    limit.press("Enter")
-    expect(limit).to_have_value("30.00")
-    idle(page, expect)
+    set_option(page, "Time limit (s)", "30", "30.00", expect)
 
     # Lower the DPRK cap 49 -> 3 and solve: the cheapest correction appears as a card.
     set_cap(page, "dprk_exposure_cap", 3, expect, current=49)

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.ui.browser_kit import ARTIFACTS, SOLVE_MS, idle
+from tests.ui.browser_kit import ARTIFACTS, SOLVE_MS, idle, set_option
 from tests.ui.test_app_logic import slow_scenario_yaml
 
 pytestmark = pytest.mark.browser
@@ -66,11 +66,7 @@ def _stop_flow(page: Any, server: str, expect: Any) -> None:
     expect(page.get_by_role("heading", name="US-DPRK phased denuclearization roadmap")
            ).to_be_visible(timeout=60_000)
     idle(page, expect, SOLVE_MS)
-    limit = page.get_by_label("Time limit (s)")
-    limit.fill("300")
-    limit.press("Enter")
-    expect(limit).to_have_value("300.00")
-    idle(page, expect)
+    set_option(page, "Time limit (s)", "300", "300.00", expect)
     # Uploading opens the scenario and starts its solve at once.
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(files=[{
         "name": "busy.yaml", "mimeType": "application/x-yaml",
