@@ -19,7 +19,7 @@ import streamlit as st
 from models import Scenario
 from models.result import METRIC_NAMES
 from ui import authoring
-from ui.state import AppState, edit
+from ui.state import AppState, edit, opened_once
 
 REVERSIBILITY = ["reversible", "costly", "irreversible"]
 METHODS = ["none", "declaration", "public", "ntm", "monitoring", "inspection"]
@@ -279,7 +279,10 @@ def _rule_action(state: AppState, action: str, key: str) -> None:
 def rule_authoring(state: AppState) -> None:
     """Add a rule of any kind (as YAML, checked by the same models), duplicate or delete one."""
     sc = state.working
-    with st.expander("Add, duplicate or delete a rule", expanded=False, key="rule_authoring"):
+    box, draw = opened_once("Add, duplicate or delete a rule", "rule_authoring")
+    if not draw:
+        return
+    with box:
         kind = st.selectbox("Kind of the new rule", list(KIND_LABELS),
                             format_func=lambda k: KIND_LABELS[k], key=state.key("new_rule_kind"))
         key = state.key(f"new_rule_yaml.{kind}")
@@ -477,8 +480,10 @@ def _concession_action(state: AppState, action: str, key: str) -> None:
 
 def concession_authoring(state: AppState) -> None:
     sc = state.working
-    with st.expander("Add, duplicate or delete a concession", expanded=False,
-                     key="concession_authoring"):
+    box, draw = opened_once("Add, duplicate or delete a concession", "concession_authoring")
+    if not draw:
+        return
+    with box:
         with st.form(key=state.key("new_concession"), border=False):
             prefix = state.key("nc")
             cols = st.columns([1, 1, 3])
@@ -524,11 +529,12 @@ def edit_tab(state: AppState, is_open: bool = True) -> None:
     """The Edit tab; closed, only what a planner may have half typed.
 
     The forms (a new party, phase, concession) and the new rule's YAML are
-    drawn whether the tab is open or not, at the same places: a browser
-    forgets what was typed into a form that a run leaves out, so a planner
-    who looked at the Roadmap tab half-way through a new concession found it
-    empty. The rule, objective and timing inputs and the concession table
-    (about 100 inputs on the seed, ~0.15 s a run) are drawn only while open.
+    drawn whether the tab is open or not, at the same places, once their
+    section has been opened (``ui.state.opened_once``): a browser forgets what
+    was typed into a form that a run leaves out, so a planner who looked at
+    the Roadmap tab half-way through a new concession found it empty. The
+    rule, objective and timing inputs and the concession table (about 100
+    inputs on the seed, ~0.15 s a run) are drawn only while open.
     """
     from ui.structure import structure_editor
 

@@ -10,14 +10,13 @@ from models import (
     ScenarioError,
     dumps_scenario,
     list_datasets,
-    load_scenario,
     loads_scenario,
     parse_scenario,
 )
 from models.datasets import SUFFIXES
 from optimizer.studies.glossary import GLOSSARY
 from ui import jobs
-from ui.state import AppState, load, modified, open_tab, redo, reset, undo
+from ui.state import AppState, load, modified, open_tab, read_scenario, redo, reset, undo
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 UPLOAD_TYPES = ["yaml", "yml", "json", "toml"]
@@ -78,7 +77,7 @@ def _picked(state: AppState, key: str) -> None:
         # Re-picking the open scenario must not throw the planner's edits away.
         return
     try:
-        load(state, load_scenario(name), name)
+        load(state, read_scenario(name), name)
     except ScenarioError as err:
         state.say("error", str(err))
 

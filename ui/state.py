@@ -20,6 +20,7 @@ from typing import Any
 import streamlit as st
 
 from models import Result, Scenario, ScenarioError, SolveOptions, load_scenario, parse_scenario
+from models.datasets import resolve_scenario
 
 DEFAULT_DATASET = "us_dprk_2018"
 # A server-side override of the scenario the app opens on (tests, demos).
@@ -76,6 +77,26 @@ def tabs_drawn(names: list[str], tabs: Sequence[Any]) -> None:
     """The run that drew ``tabs`` ended: the browser has the open tab it sent."""
     st.session_state[_TABS_SENT] = next(
         (n for n, t in zip(names, tabs, strict=True) if t.open), names[0])
+
+
+_OPENED = "rm_opened."
+
+
+def opened_once(label: str, key: str) -> tuple[Any, bool]:
+    """A collapsed expander, and whether to draw its contents: once it has been opened.
+
+    What a browser shows in a form is forgotten as soon as a run leaves the
+    form out, so a form opened once is drawn on every later run, open or
+    closed, tab shown or not (docs/decisions.md, 50). One never opened costs
+    nothing: the Edit tab's three authoring sections were 81 of the ~200
+    elements a browser redrew on every click (save, solve, switch), Edit tab
+    open or not. Opening reruns the app (``on_change``); where the browser
+    reports no open state (AppTest) the contents are drawn.
+    """
+    box = st.expander(label, expanded=False, key=key, on_change="rerun")
+    if box.open:
+        st.session_state[_OPENED + key] = True
+    return box, box.open is not False or bool(st.session_state.get(_OPENED + key))
 
 
 @dataclass
@@ -143,9 +164,33 @@ def _default_workers() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
+# Parsed scenario files of this process, by (path, modification time, size).
+_READ: dict[tuple[str, int, int], Scenario] = {}
+
+
+def read_scenario(ref: str) -> Scenario:
+    """``load_scenario``, remembered while the file is unchanged.
+
+    Reading the seed's YAML takes about 0.2 s (PyYAML's pure-Python loader:
+    libyaml's is not used, its C composer has no recursion guard for a
+    deeply nested file), most of a dataset switch's server time. A switch
+    back to a dataset gets a deep copy of the first reading (2 ms), so that
+    nothing one session does to its scenario reaches another.
+    """
+    try:
+        path = resolve_scenario(ref)
+        stat = path.stat()
+    except (ScenarioError, OSError):
+        return load_scenario(ref)          # its own error message
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    if key not in _READ:
+        _READ[key] = load_scenario(ref)
+    return _READ[key].model_copy(deep=True)
+
+
 def initial_scenario() -> tuple[str, Scenario]:
     ref = os.environ.get(SCENARIO_ENV) or DEFAULT_DATASET
-    return ref, load_scenario(ref)
+    return ref, read_scenario(ref)
 
 
 def get() -> AppState:

@@ -12,7 +12,7 @@ from typing import Any
 import streamlit as st
 
 from ui import authoring
-from ui.state import AppState, edit
+from ui.state import AppState, edit, opened_once
 
 
 def _done(state: AppState, change: Any, message: str) -> None:
@@ -96,8 +96,10 @@ def phases_editor(state: AppState) -> None:
 def structure_editor(state: AppState) -> None:
     """Parties and phases, in one collapsed section (its forms drawn even while closed,
     so that what was typed in them survives closing it: ui.editing.edit_tab)."""
-    with st.expander("Parties and phases: add or delete", expanded=False,
-                     key="structure_editor"):
+    box, draw = opened_once("Parties and phases: add or delete", "structure_editor")
+    if not draw:
+        return
+    with box:
         st.markdown("**Parties**")
         parties_editor(state)
         st.markdown("**Phases**")

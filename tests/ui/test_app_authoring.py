@@ -56,7 +56,8 @@ def build_readme_example(at: AppTest) -> None:
          party="US", party_name="United States")
     settle(at)
     at.session_state["main_tabs"] = "Edit"
-    at.session_state["structure_editor"] = True
+    for section in ("structure_editor", "concession_authoring", "rule_authoring"):
+        at.session_state[section] = True    # as a click on each section opens it
     at.run()
     np_ = widget_key(at, "np")
     at.text_input(key=f"{np_}.id").set_value("DPRK")

@@ -644,7 +644,30 @@ def test_undo_and_redo_a_rule_edit(app: AppTest) -> None:
     assert not app.exception
 
 
+def open_sections(at: AppTest, *keys: str) -> AppTest:
+    """Open the Edit tab's authoring sections, as a click on each does (ui.state.opened_once)."""
+    for key in keys:
+        at.session_state[key] = True
+    return at.run()
+
+
+def test_authoring_forms_are_drawn_once_opened_and_then_kept(app: AppTest) -> None:
+    # Never opened: none of a section's inputs is sent to the browser (on every run).
+    assert not [w for w in app.text_input if (w.key or "").startswith(widget_key(app, "nc"))]
+    assert not app.get("text_area")
+    open_sections(app, "concession_authoring", "rule_authoring")
+    prefix = widget_key(app, "nc")
+    assert app.text_input(key=f"{prefix}.title").value == ""
+    assert app.text_area(key=widget_key(app, "new_rule_yaml.exposure"))
+    # Closed again, or the tab left: still drawn, so that a half-typed form survives.
+    app.session_state["concession_authoring"] = False
+    open_tab(app, "Roadmap")
+    assert app.text_input(key=f"{prefix}.title").value == ""
+    assert not app.exception
+
+
 def test_add_a_concession_and_a_rule_through_the_forms(app: AppTest) -> None:
+    open_sections(app, "concession_authoring", "rule_authoring")
     prefix = widget_key(app, "nc")
     app.text_input(key=f"{prefix}.title").set_value("Beta opens a liaison office")
     app.selectbox(key=f"{prefix}.party").set_value("B")
@@ -677,6 +700,7 @@ def test_add_a_concession_and_a_rule_through_the_forms(app: AppTest) -> None:
 
 
 def test_a_bad_rule_is_refused_in_one_line(app: AppTest) -> None:
+    open_sections(app, "rule_authoring")
     app.text_area(key=widget_key(app, "new_rule_yaml.exposure")).set_value(
         "kind: exposure\nmax: -1\n")
     app.button(key=widget_key(app, "add_rule")).click().run()

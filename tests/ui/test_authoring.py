@@ -92,3 +92,24 @@ def test_diff_names_what_changed(data) -> None:  # type: ignore[no-untyped-def]
     assert any(line.startswith("Concession removed: Alpha dismantles (a2)") for line in lines)
     assert any("Rule changed" in line and "max: 4 → 3" in line for line in lines)
     assert authoring.diff(source, source) == []
+
+
+def test_read_scenario_remembers_a_file_until_it_changes(tmp_path: Path) -> None:
+    import os
+
+    from models.canonical import canonical_json
+    from ui.state import read_scenario
+
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY.read_text(encoding="utf-8"), encoding="utf-8")
+    first, again = read_scenario(str(path)), read_scenario(str(path))
+    assert canonical_json(first) == canonical_json(again) == canonical_json(load_scenario(TINY))
+    assert first is not again                      # a copy each time: sessions never share one
+    assert first.concessions[0] is not again.concessions[0]
+    # An edited file is read again (its time and size are part of the key).
+    path.write_text(TINY.read_text(encoding="utf-8").replace("a1", "alpha1"), encoding="utf-8")
+    os.utime(path, ns=(1, 1))
+    assert "alpha1" in [c.id for c in read_scenario(str(path)).concessions]
+    # A missing file keeps load_scenario's own error.
+    with pytest.raises(ScenarioError, match=r"missing\.yaml"):
+        read_scenario(str(tmp_path / "missing.yaml"))
