@@ -16,7 +16,17 @@ from models import (
 from models.datasets import SUFFIXES
 from optimizer.studies.glossary import GLOSSARY
 from ui import jobs
-from ui.state import AppState, load, modified, open_tab, read_scenario, redo, reset, undo
+from ui.state import (
+    AppState,
+    load,
+    modified,
+    open_tab,
+    opened_once,
+    read_scenario,
+    redo,
+    reset,
+    undo,
+)
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 UPLOAD_TYPES = ["yaml", "yml", "json", "toml"]
@@ -180,8 +190,10 @@ def _new_scenario(state: AppState) -> None:
 
 def new_box(state: AppState) -> None:
     """Start from nothing: a name, a time unit, a horizon and the first party."""
-    with st.expander("New scenario", expanded=False, key="new_scenario_box"), \
-            st.form("new_scenario_form", border=False):
+    box, draw = opened_once("New scenario", "new_scenario_box")
+    if not draw:
+        return
+    with box, st.form("new_scenario_form", border=False):
         st.text_input("Name", key="new_sc.name", placeholder="Freeze for relief")
         cols = st.columns(2)
         cols[0].selectbox("Time unit", TIME_UNITS, key="new_sc.unit")
@@ -201,7 +213,12 @@ def new_box(state: AppState) -> None:
 
 def help_box() -> None:
     """The glossary: every term the charts and figures use, in one place."""
-    with st.expander("Help: the terms used here", expanded=False, key="help_panel"):
+    # Drawn while open only: its dozen paragraphs were redrawn by every click.
+    box = st.expander("Help: the terms used here", expanded=False, key="help_panel",
+                      on_change="rerun")
+    if box.open is False:
+        return
+    with box:
         for term, text in GLOSSARY.items():
             st.markdown(f"**{term}** — {text}")
 

@@ -45,6 +45,9 @@ def _submit(at: AppTest, form: str, label: str) -> None:
 
 
 def _new(at: AppTest, **fields: Any) -> None:
+    if not at.session_state["new_scenario_box"]:
+        at.session_state["new_scenario_box"] = True   # as a click on "New scenario" opens it
+        at.run()
     for key, value in fields.items():
         widget = at.get("text_input") + at.get("selectbox") + at.get("number_input")
         next(w for w in widget if w.key == f"new_sc.{key}").set_value(value)

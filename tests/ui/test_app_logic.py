@@ -651,6 +651,24 @@ def open_sections(at: AppTest, *keys: str) -> AppTest:
     return at.run()
 
 
+def test_roadmap_sections_are_drawn_while_open(app: AppTest) -> None:
+    def words() -> list[str]:
+        return [m.value for m in app.tabs[0].markdown if " gives: " in m.value]
+
+    def tables() -> list[Any]:
+        return [d.value for d in app.tabs[0].dataframe]
+
+    assert not words() and not tables()       # collapsed: nothing sent to the browser
+    open_sections(app, "exchange_open", "table_open")
+    # The tiny roadmap: A gives a1 then a2, B gives b1 (in step with a1).
+    assert any("gives: " in w and "receives: " in w for w in words()), words()
+    assert [len(t) for t in tables()] == [3]
+    assert sorted(tables()[0]["Party"]) == ["A", "A", "B"]
+    app.session_state["exchange_open"] = app.session_state["table_open"] = False
+    app.run()
+    assert not words() and not tables()
+
+
 def test_authoring_forms_are_drawn_once_opened_and_then_kept(app: AppTest) -> None:
     # Never opened: none of a section's inputs is sent to the browser (on every run).
     assert not [w for w in app.text_input if (w.key or "").startswith(widget_key(app, "nc"))]

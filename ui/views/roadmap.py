@@ -260,8 +260,13 @@ def roadmap_tab(state: AppState) -> None:
     absent = [sc.concession(e.id).label for e in result.schedule if not e.present]
     if absent:
         st.caption("Left out (optional): " + "; ".join(absent))
-    with st.expander("What each side gives and receives, phase by phase", expanded=False):
-        exchange_table(sc, result)
+    # The two collapsed sections are drawn while open only (opening reruns the app):
+    # their ~30 elements and the table's grid were redrawn by every click.
+    words = st.expander("What each side gives and receives, phase by phase", expanded=False,
+                        key="exchange_open", on_change="rerun")
+    if words.open is not False:
+        with words:
+            exchange_table(sc, result)
     charts.draw(state.memo(("exposure", *shown), lambda: charts.spec(
         charts.exposure_chart(sc, result, width=1100, height=220)), result), "exposure")
     # Built only while open (its chart is ~0.2 s of each new roadmap's run, and as
@@ -278,7 +283,10 @@ def roadmap_tab(state: AppState) -> None:
     others = [p for p in sc.party_ids if p not in sc.principal_ids]
     if others:
         st.caption("Other parties (not principals): " + ", ".join(others))
-    with st.expander("Phased schedule table", expanded=False):
-        st.dataframe(phased_table(sc, result), hide_index=True, width="stretch")
+    table = st.expander("Phased schedule table", expanded=False, key="table_open",
+                        on_change="rerun")
+    if table.open is not False:
+        with table:
+            st.dataframe(phased_table(sc, result), hide_index=True, width="stretch")
     downloads(sc, result, gantt, state)
     save_box(state)
