@@ -30,6 +30,7 @@ MEMO_LIMIT = 64
 _OPEN_TAB = "rm_open_tab"      # the tab to open on the next run (open_tab)
 _TABS_GEN = "rm_tabs_gen"      # bumped to give the tabs a new key (main_tabs)
 _TABS_SENT = "rm_tabs_sent"    # the open tab sent by the last run that ended
+_TAB_CLICKED = "rm_tab_clicked"  # the planner clicked a tab: this run's callbacks saw it
 
 
 def tabs_key() -> str:
@@ -48,6 +49,8 @@ def open_tab(name: str, rebuild: bool = False) -> None:
     Not set from the click's callback itself: a click inside a fragment (a
     correction card while its search runs) reruns the fragment first.
     """
+    if st.session_state.get(_TAB_CLICKED):
+        return      # a tab click handled by this same run wins (_tab_clicked)
     st.session_state[_OPEN_TAB] = (name, rebuild)
 
 
@@ -70,7 +73,23 @@ def main_tabs(names: list[str]) -> Sequence[Any]:
         if rebuild or (name == st.session_state.get(_TABS_SENT) and shown not in (None, name)):
             st.session_state[_TABS_GEN] = st.session_state.get(_TABS_GEN, 0) + 1
         st.session_state[tabs_key()] = name
-    return st.tabs(names, key=tabs_key(), on_change="rerun")
+    return st.tabs(names, key=tabs_key(), on_change=_tab_clicked)
+
+
+def _tab_clicked() -> None:
+    """The planner's own click on a tab wins over an opening asked for by a click before it.
+
+    Solve, then at once a click on another tab: Streamlit runs both clicks'
+    callbacks in one run (the second request joins the first before it
+    starts), in an order of its own, or the tab click's run follows a Solve
+    run cut short before it drew the tabs. Either way Solve's "open the
+    Roadmap tab" threw the planner back there. So a tab click drops the
+    opening pending, and one asked for later in the same run's callbacks
+    (:func:`open_tab`) is not made, until the run's script starts
+    (:func:`callbacks_over`).
+    """
+    st.session_state.pop(_OPEN_TAB, None)
+    st.session_state[_TAB_CLICKED] = True
 
 
 def tabs_drawn(names: list[str], tabs: Sequence[Any]) -> None:
@@ -193,8 +212,14 @@ def initial_scenario() -> tuple[str, Scenario]:
     return ref, read_scenario(ref)
 
 
+def callbacks_over() -> None:
+    """The run's script starts: its callbacks are over (the mark of :func:`_tab_clicked`)."""
+    st.session_state.pop(_TAB_CLICKED, None)
+
+
 def get() -> AppState:
-    """The session's state, created on first use."""
+    """The session's state, created on first use (the first call of every run)."""
+    callbacks_over()
     if "rm" not in st.session_state:
         try:
             ref, sc = initial_scenario()

@@ -266,6 +266,27 @@ def test_solve_opens_the_roadmap_tab_even_after_a_cut_short_tab_click(app: AppTe
     assert app.session_state["rm_tabs_sent"] == "Roadmap"
 
 
+@pytest.mark.parametrize("order", ["solve first", "tab first"])
+def test_a_tab_click_in_the_same_run_as_solve_wins(monkeypatch: pytest.MonkeyPatch,
+                                                   order: str) -> None:
+    # Solve and, at once, a tab click: Streamlit runs both callbacks in one run, in an
+    # order of its own (the browser flow of test_browser.py makes both in one moment).
+    import types
+
+    from ui import state as ui_state
+
+    fake = types.SimpleNamespace(session_state={})
+    monkeypatch.setattr(ui_state, "st", fake)
+    calls = [lambda: ui_state.open_tab("Roadmap"), ui_state._tab_clicked]
+    for call in calls if order == "solve first" else calls[::-1]:
+        call()
+    assert "rm_open_tab" not in fake.session_state
+    # The next run's script starts: a Solve then opens the Roadmap tab again.
+    ui_state.callbacks_over()                      # ui.state.get(), first in every run
+    ui_state.open_tab("Roadmap")
+    assert fake.session_state["rm_open_tab"] == ("Roadmap", False)
+
+
 def test_change_objective_order(app: AppTest) -> None:
     app.multiselect(key=widget_key(app, "obj_terms")).set_value(
         ["peak_exposure", "makespan"])

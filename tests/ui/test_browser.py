@@ -74,10 +74,18 @@ def _planner_path(page: Any, server: str, expect: Any) -> None:
     # The DPRK cap (49 in the v1.1 seed) at 7 too: no roadmap; the Explain tab lists
     # the conflict.
     set_cap(page, "dprk_exposure_cap", 7, expect, current=49)
-    page.get_by_role("button", name="Solve", exact=True).click()
+    # Solve, and at once (in the same moment, before Solve's run has drawn the tabs) a
+    # click on the Explain tab: the planner's click wins over Solve's "open the Roadmap
+    # tab", which used to throw the planner back there.
+    page.evaluate("""() => {
+        [...document.querySelectorAll('button')].find(b => b.innerText.trim() === 'Solve')
+            .click();
+        [...document.querySelectorAll('[role=tab]')].find(t => t.innerText.trim() === 'Explain')
+            .click();
+    }""")
     expect(page.locator('[data-testid="stProgress"]')).to_have_count(0, timeout=SOLVE_MS)
     idle(page, expect, SOLVE_MS)
-    page.get_by_role("tab", name="Explain").click()
+    expect(page.get_by_role("tab", name="Explain")).to_have_attribute("aria-selected", "true")
     expect(page.get_by_text("No roadmap satisfies every position")).to_be_visible(
         timeout=SOLVE_MS)
     fixes = page.locator(".st-key-correction-0")
