@@ -96,6 +96,32 @@ def start(state: AppState, scenario: Scenario | None = None) -> None:
     handle.wait(QUICK_S)
 
 
+def show_known(state: AppState, result: Result) -> bool:
+    """Show ``result`` as the working copy's roadmap, if it is an optimal solve of it.
+
+    Apply (a correction) has the corrected scenario's verification solve,
+    checked and proven optimal: solving the same scenario again only costs
+    time (seconds on a hard correction: 2.5-3 s for the seed's second
+    correction with the DPRK cap at 3). The result keeps its own solver
+    figures (workers, time). Not shown (False) unless it is of the same
+    scenario (its SHA-256) and optimal: then the caller solves.
+    """
+    from models.canonical import scenario_sha256
+
+    sc = state.working
+    if result.status != "optimal" or result.scenario.sha256 != scenario_sha256(sc):
+        return False
+    options = state.options()
+    key = cache_key(sc, options)
+    state.cache[key] = result
+    old = current_job()
+    if old is not None:
+        old.handle.stop()
+        st.session_state[JOB_KEY] = None
+    _show(state, sc, key, result, options)
+    return True
+
+
 def stop() -> None:
     job = current_job()
     if job is not None:

@@ -166,10 +166,14 @@ def test_the_briefing_says_what_the_cards_say_without_a_second_search(
 def test_apply_makes_it_feasible_shows_the_diff_and_undo_restores(app: AppTest) -> None:
     _tighten_cap(app)
     infeasible = state(app).working
+    verified = shown(app).found[0].verified
     app.button(key=widget_key(app, "apply.0")).click().run()
     assert next(m.value for m in app.success) == (
         "Applied the correction of cost 11: “Nobody is exposed by more than 4” — exposure cap "
-        "3 → 4. Solving the corrected scenario…")
+        "3 → 4. The corrected roadmap is the one verified with it.")
+    # Not solved again: the roadmap shown is the correction's checked, optimal solve.
+    assert verified is not None and state(app).result is verified
+    assert app.session_state["rm_job"] is None    # no solve was started
     explained(app)
     s = state(app)
     assert s.working.rules[2].max == 4 and s.past[-1] is infeasible
@@ -195,6 +199,23 @@ def test_apply_makes_it_feasible_shows_the_diff_and_undo_restores(app: AppTest) 
     explained(app)
     assert state(app).result.status == "infeasible"
     assert "Cheapest correction · cost 11" in text(app)
+
+
+@pytest.mark.parametrize("unlike", ["feasible only", "another scenario"])
+def test_apply_solves_again_unless_the_verified_roadmap_is_proven_optimal(
+        app: AppTest, unlike: str) -> None:
+    _tighten_cap(app)
+    found = shown(app).found[0]
+    assert found.verified is not None
+    found.verified = found.verified.model_copy(update=(
+        {"status": "feasible"} if unlike == "feasible only" else
+        {"scenario": found.verified.scenario.model_copy(update={"sha256": "0" * 64})}))
+    app.button(key=widget_key(app, "apply.0")).click().run()
+    assert next(m.value for m in app.success).endswith(". Solving the corrected scenario…")
+    settle(app)
+    result = checked(app)
+    assert result is not found.verified and result.status == "optimal"
+    assert result.metrics is not None and result.metrics.makespan == 5
 
 
 def test_apply_that_switches_a_rule_off_says_so(app: AppTest) -> None:

@@ -361,10 +361,10 @@ def test_apply_numeric_suggestion_makes_it_feasible(app: AppTest) -> None:
     _tighten_cap(app)
     explained(app)
     app.button(key=widget_key(app, "apply.0")).click().run()
-    # The message comes first; a solve this quick is also shown by the same run.
+    # The message comes first; the correction's verified roadmap is shown by the same run.
     assert app.success[0].value == (
         "Applied the correction of cost 11: “Nobody is exposed by more than 4” — exposure cap "
-        "3 → 4. Solving the corrected scenario…")
+        "3 → 4. The corrected roadmap is the one verified with it.")
     settle(app)
     s = state(app)
     assert s.working.rules[2].max == 4

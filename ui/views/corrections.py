@@ -66,14 +66,19 @@ def _apply(state: AppState, key: str, n: int) -> None:
                       dropped(live(state.original, before), changes))
     ex.applied = applied
     explaining.stop()
+    # The corrected roadmap is the answer: the Roadmap tab opens and shows it
+    # under what the correction changed (applied_panel). It is the correction's
+    # verified roadmap when that one is proven optimal, else solved now.
+    known = found.verified is not None and jobs.show_known(state, found.verified)
     state.say("success", f"Applied the correction of cost {applied.cost}: "
-                         + "; ".join(applied.lines) + ". Solving the corrected scenario…")
+                         + "; ".join(applied.lines) + (
+                             ". The corrected roadmap is the one verified with it."
+                             if known else ". Solving the corrected scenario…"))
     for line in applied.dropped:
         state.say("warning", line)
-    # The corrected roadmap is the answer: the Roadmap tab opens and shows it
-    # under what the correction changed (applied_panel).
     open_tab("Roadmap", rebuild=True)
-    jobs.start(state)
+    if not known:
+        jobs.start(state)
 
 
 def applied_panel(state: AppState, slot: str) -> None:
