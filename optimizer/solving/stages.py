@@ -92,7 +92,7 @@ def _int_bound(x: float) -> int:
 
 def _run(m: cp_model.CpModel, opts: SolveOptions, control: StopControl, limit: float,
          callback: SolutionCallback | None, *, confirm: bool = False,
-         lns_only: bool = False) -> cp_model.CpSolver:
+         lns_only: bool = False, no_lp: bool = False) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     p = solver.parameters
     p.max_time_in_seconds = limit
@@ -107,6 +107,8 @@ def _run(m: cp_model.CpModel, opts: SolveOptions, control: StopControl, limit: f
     solver.log_callback = _log_sink(control, opts.log)
     if opts.workers == 1:
         p.interleave_search = False
+    if no_lp:
+        p.linearization_level = 0     # see solve()
     if lns_only:
         p.use_lns_only = True
     if confirm:
@@ -132,7 +134,8 @@ def _hint_values(m: cp_model.CpModel, values: list[int]) -> None:
 
 
 def _improve(m: cp_model.CpModel, full: cp_model.CpSolver, opts: SolveOptions,
-             control: StopControl, limit: float, callback: SolutionCallback) -> cp_model.CpSolver:
+             control: StopControl, limit: float, callback: SolutionCallback,
+             no_lp: bool = False) -> cp_model.CpSolver:
     """Large neighbourhood search only, from the full search's best schedule.
 
     On big roadmaps the full-search worker has its bound early and then adds
@@ -142,7 +145,7 @@ def _improve(m: cp_model.CpModel, full: cp_model.CpSolver, opts: SolveOptions,
     if limit < MIN_LNS_S:
         return full
     _hint_values(m, list(full.response_proto.solution))
-    lns = _run(m, opts, control, limit, callback, lns_only=True)
+    lns = _run(m, opts, control, limit, callback, lns_only=True, no_lp=no_lp)
     if _status(lns) in (cp_model.OPTIMAL, cp_model.FEASIBLE) and (
             lns.objective_value <= full.objective_value):
         return lns
@@ -150,12 +153,13 @@ def _improve(m: cp_model.CpModel, full: cp_model.CpSolver, opts: SolveOptions,
 
 
 def _confirm(m: cp_model.CpModel, hint: Hint, opts: SolveOptions, control: StopControl,
-             limit: float, callback: SolutionCallback) -> cp_model.CpSolver | None:
+             limit: float, callback: SolutionCallback,
+             no_lp: bool = False) -> cp_model.CpSolver | None:
     m.clear_hints()
     for var, value in hint.pairs:
         m.add_hint(var, value)
     callback.floor = _objective_floor(m)
-    solver = _run(m, opts, control, max(limit, 0.01), callback, confirm=True)
+    solver = _run(m, opts, control, max(limit, 0.01), callback, confirm=True, no_lp=no_lp)
     callback.floor = None
     return solver if _status(solver) in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
 
@@ -184,18 +188,25 @@ def solve(scenario: Scenario, options: SolveOptions | None = None, *,
           on_progress: Callable[[Progress], None] | None = None,
           control: StopControl | None = None,
           explain_infeasible: ConflictFinder | None = None,
-          planned: dict[str, int] | None = None) -> Result:
+          planned: dict[str, int] | None = None, no_lp: bool = False) -> Result:
     """Solve a scenario to an optimal (or best found) phased schedule.
 
     ``planned`` (planned starts, SPEC §5.5 ``--plan``) adds a last stage
-    minimising the deviation from them.
+    minimising the deviation from them. ``no_lp``: CP-SAT without its linear
+    relaxation (``linearization_level`` 0, its no_lp strategy), for the
+    one-worker solves that verify corrections beside a correction search:
+    the same optima in half the time on the seed with the DPRK cap at 3
+    (its second correction: 1.1-1.4 CPU-s instead of 2.3-3.0; never slower
+    on the four seed cases' twelve; docs/decisions.md, 52). Every other
+    solve keeps CP-SAT's default (benchmarks/results/tuning.md).
     """
     opts = options or SolveOptions()
     control = control or StopControl()
     g = 1 if planned else grain(scenario)
     if g > 1:
-        return _solve_coarse(scenario, g, opts, on_progress, control, explain_infeasible)
-    return _solve_direct(scenario, opts, on_progress=on_progress, control=control,
+        return _solve_coarse(scenario, g, opts, on_progress, control, explain_infeasible,
+                             no_lp)
+    return _solve_direct(scenario, opts, on_progress=on_progress, control=control, no_lp=no_lp,
                          explain_infeasible=explain_infeasible, planned=planned)
 
 
@@ -205,7 +216,7 @@ def _solve_direct(scenario: Scenario, opts: SolveOptions, *,
                   explain_infeasible: ConflictFinder | None = None,
                   relax_phase_ends: bool = False, t0: float | None = None,
                   start_hint: Result | None = None,
-                  planned: dict[str, int] | None = None) -> Result:
+                  planned: dict[str, int] | None = None, no_lp: bool = False) -> Result:
     """The model of the scenario as written, solved stage by stage."""
     control = control or StopControl()
     t0 = time.monotonic() if t0 is None else t0
@@ -257,12 +268,14 @@ def _solve_direct(scenario: Scenario, opts: SolveOptions, *,
         if values is None and hint is not None:
             # Let CP-SAT confirm the greedy schedule (all decisions fixed, so
             # it is quick); a confirmed one seeds the real search below.
-            confirmed = _confirm(m, hint, opts, control, min(remaining, CONFIRM_S), callback)
+            confirmed = _confirm(m, hint, opts, control, min(remaining, CONFIRM_S), callback,
+                                 no_lp)
             better = (better_hint(scenario, h, hint, deadline)
                       if confirmed is not None else None)
             if better is not None and not control.stopped:
                 remaining = deadline - time.monotonic()
-                again = _confirm(m, better, opts, control, min(remaining, CONFIRM_S), callback)
+                again = _confirm(m, better, opts, control, min(remaining, CONFIRM_S), callback,
+                                 no_lp)
                 confirmed = again or confirmed
             if confirmed is not None:
                 values = list(confirmed.response_proto.solution)
@@ -277,11 +290,11 @@ def _solve_direct(scenario: Scenario, opts: SolveOptions, *,
             split = (LNS_SPLIT_FROM <= len(scenario.concessions) < LNS_SPLIT_BELOW
                      and opts.workers >= 2 and limit >= 4 * MIN_LNS_S)
             main = solver = _run(m, opts, control, limit * (LNS_SHARE_FULL if split else 1.0),
-                                 callback)
+                                 callback, no_lp=no_lp)
             status = _status(solver)
             if split and status == cp_model.FEASIBLE and not control.stopped:
                 solver = _improve(m, solver, opts, control,
-                                  deadline - time.monotonic(), callback)
+                                  deadline - time.monotonic(), callback, no_lp)
             if confirmed is not None and status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 # Stopped or out of time before it found anything better.
                 solver, status = confirmed, cp_model.FEASIBLE
@@ -337,7 +350,7 @@ def _solve_direct(scenario: Scenario, opts: SolveOptions, *,
 
 def _solve_coarse(scenario: Scenario, g: int, opts: SolveOptions,
                   on_progress: Callable[[Progress], None] | None, control: StopControl,
-                  explain_infeasible: ConflictFinder | None) -> Result:
+                  explain_infeasible: ConflictFinder | None, no_lp: bool = False) -> Result:
     """Solve in units of g (optimizer/timescale.py says why this is exact)."""
     t0 = time.monotonic()
     coarse = coarsen(scenario, g)
@@ -366,7 +379,7 @@ def _solve_coarse(scenario: Scenario, g: int, opts: SolveOptions,
 
     if single_phase(scenario):
         exact = _solve_direct(coarse, opts, on_progress=report, control=control,
-                              explain_infeasible=None, t0=t0)
+                              explain_infeasible=None, t0=t0, no_lp=no_lp)
         if exact.status in ("optimal", "feasible"):
             return lift(exact, scenario, g, exact.status, bounds_of(exact), ref, info())
         if exact.status == "unknown":
@@ -384,12 +397,13 @@ def _solve_coarse(scenario: Scenario, g: int, opts: SolveOptions,
     # settle it.
     first = opts.model_copy(update={"time_limit_s": 0.6 * opts.time_limit_s})
     exact = _solve_direct(coarse, first, on_progress=report, control=control,
-                          explain_infeasible=None, t0=t0)
+                          explain_infeasible=None, t0=t0, no_lp=no_lp)
     best: Result | None = None    # the coarse schedule, kept in case the fallback does worse
     if exact.status in ("optimal", "feasible") and not control.stopped:
         relaxed = _solve_direct(coarse, opts.model_copy(update={
             "time_limit_s": max(t0 + 0.9 * opts.time_limit_s - time.monotonic(), 0.1)}),
-            control=control, explain_infeasible=None, relax_phase_ends=True, start_hint=exact)
+            control=control, explain_infeasible=None, relax_phase_ends=True, start_hint=exact,
+            no_lp=no_lp)
         if relaxed.status == "optimal":
             if stage_values(relaxed) == stage_values(exact):
                 return lift(exact, scenario, g, "optimal", bounds_of(relaxed), ref, info())
@@ -414,7 +428,8 @@ def _solve_coarse(scenario: Scenario, g: int, opts: SolveOptions,
     if t0 + opts.time_limit_s - time.monotonic() < 0.2 or control.stopped:
         return best if best is not None else empty_result(ref, info(), "unknown")
     plain = _solve_direct(scenario, opts, on_progress=on_progress, control=control,
-                          explain_infeasible=explain_infeasible, t0=t0, start_hint=best)
+                          explain_infeasible=explain_infeasible, t0=t0, start_hint=best,
+                          no_lp=no_lp)
     if best is not None and (plain.status not in ("optimal", "feasible")
                              or (plain.status == "feasible"
                                  and stage_values(best) < stage_values(plain))):

@@ -84,21 +84,27 @@ def _correction(changes: list[ChangeSpec], proven: bool, metrics: object) -> Cor
 
 
 class _Check:
-    """One correction verified in a thread of its own (one worker), then offered.
+    """One correction verified in a thread of its own (one worker, no LP), then offered.
 
     Its solve has a stop control of its own, stopped when the caller's is
     (``join`` passes it on), so that a stop still ends everything at once.
+    ``after``: an earlier check still running; this one offers its answer
+    only once that one has, so that corrections are offered in order.
     """
 
     def __init__(self, sc: Scenario, changes: list[ChangeSpec], proven: bool,
                  deadline: float,
-                 offer: Callable[[list[ChangeSpec], bool, str, Result | None], None]) -> None:
+                 offer: Callable[[list[ChangeSpec], bool, str, Result | None], None],
+                 after: _Check | None = None) -> None:
         self.control = StopControl()
         self._error: BaseException | None = None
+        self._after = after
 
         def run() -> None:
             try:
-                verdict, verified = verify(sc, changes, deadline, 1, self.control)
+                verdict, verified = verify(sc, changes, deadline, 1, self.control, no_lp=True)
+                if after is not None:
+                    after._thread.join()
                 offer(changes, proven, verdict, verified)
             except BaseException as exc:   # raised again in the caller's thread by join
                 self._error = exc
@@ -106,11 +112,19 @@ class _Check:
         self._thread = threading.Thread(target=run, name="roadmap-verify", daemon=True)
         self._thread.start()
 
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
     def join(self, control: StopControl) -> None:
         while self._thread.is_alive():
             if control.stopped:
                 self.control.stop()
+                if self._after is not None:
+                    self._after.control.stop()
             self._thread.join(0.05)
+        if self._after is not None:
+            self._after.join(control)
         if self._error is not None:
             raise self._error
 
@@ -170,7 +184,8 @@ def find_corrections(sc: Scenario, k: int = 3, *, balanced: bool = False,
         # Each search leaves time to check its answer (reduce, verify).
         left = deadline - time.monotonic()
         found = minimise(cm, balanced=balanced, deadline=time.monotonic() + SEARCH_SHARE * left,
-                         workers=workers, control=control, report=say, label=label)
+                         workers=workers, control=control, report=say, label=label,
+                         beside=pending is not None)
         if found is None:
             report.stopped = report.stopped or control.stopped
             break
@@ -197,19 +212,25 @@ def find_corrections(sc: Scenario, k: int = 3, *, balanced: bool = False,
         if key in seen:
             continue        # a repeat (a reduced answer): never offered twice
         seen.add(key)
-        if pending is not None:             # one verification at a time, in order
-            pending.join(control)
+        last = n + 1 == k
+        if pending is not None and not (last and check and not control.stopped
+                                        and pending.running):
+            pending.join(control)           # one verification beside a search, in order
             pending = None
         if not check:
             offer(changes, proven, "unknown", None)
         elif control.stopped:
             offer(changes, False, "unknown", None)
-        elif n + 1 < k:
+        elif not last or pending is not None:
             # Verified in the background while the next search runs: the
             # verifying solve proves its stages with one full worker (its
             # second thread added CPU, not speed: seed, DPRK cap 3,
-            # correction 2 in 2.5-3.0 s with one worker, 2.7-4.1 s with two).
-            pending = _Check(sc, changes, proven, deadline, offer)
+            # correction 2 in 2.5-3.0 s with one worker, 2.7-4.1 s with two),
+            # without the LP (half the time, the same optima), and the next
+            # search leaves it a core (``beside``). The last correction is
+            # verified at once beside the one still being verified, on the
+            # core the searches have left (docs/decisions.md, 52).
+            pending = _Check(sc, changes, proven, deadline, offer, after=pending)
         else:
             verdict, verified = verify(sc, changes, deadline, workers, control)
             offer(changes, proven, verdict, verified)

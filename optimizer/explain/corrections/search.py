@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from optimizer.explain.corrections.model import CorrectionModel
+from optimizer.explain.corrections.warm import hint, warm_start
 from optimizer.solving.handle import StopControl
 
 Report = Callable[[str], None]
@@ -44,10 +45,13 @@ class _Watch(cp_model.CpSolverSolutionCallback):
                          f"bound {int(self.best_objective_bound)}")
 
 
-def _solver(budget: float, workers: int, control: StopControl) -> cp_model.CpSolver:
+def _solver(budget: float, workers: int, control: StopControl,
+            no_lp: bool = False) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     p = solver.parameters
     p.num_workers = max(1, workers)
+    if no_lp:
+        p.linearization_level = 0       # CP-SAT's no_lp strategy on one worker
     if workers == 2:
         # CP-SAT's two-worker portfolio leans on the LP, which bounds these
         # price sums poorly; this list found and proved the answers faster on
@@ -70,7 +74,7 @@ def _solver(budget: float, workers: int, control: StopControl) -> cp_model.CpSol
 
 
 def _hint_known(cm: CorrectionModel, worst_cap: int | None = None,
-                by_worst: bool = False) -> None:
+                by_worst: bool = False) -> bool:
     """Hint the cheapest solution an earlier search met that the no-goods still allow.
 
     A later search's model is the earlier one plus no-goods, so such a solution
@@ -78,32 +82,65 @@ def _hint_known(cm: CorrectionModel, worst_cap: int | None = None,
     rediscovering it. On the seed with the DPRK cap at 3, the second search
     had met the third's optimum (104) on its way to 94; hinted, the third
     search took 1.7 s instead of 3.6-4.0 (CPU 3.3 s instead of about 7).
-    When nothing recorded is allowed, the hints stay as they are (the greedy
-    schedule of ``build_corrections`` for the first searches).
+    False when nothing recorded is allowed: the first search keeps the greedy
+    schedule of ``build_corrections``, a later one takes ``warm``'s start.
     """
     best = cm.best_known(worst_cap, by_worst)
     if best is None:
+        return False
+    hint(cm.model, best[2])
+    return True
+
+
+def _start(cm: CorrectionModel, deadline: float, workers: int, no_lp: bool,
+           control: StopControl, watch: _Watch, worst_cap: int | None = None,
+           by_worst: bool = False) -> None:
+    """Hint the search: from the pool, else (a later search: the pool holds only
+    solutions the no-goods now exclude) from the restricted solves of ``warm``."""
+    if _hint_known(cm, worst_cap, by_worst) or not cm.pool:
         return
-    m = cm.model
-    m.clear_hints()
-    values = best[2]
-    m.proto.solution_hint.vars.extend(range(len(values)))
-    m.proto.solution_hint.values.extend(values)
+
+    def solve(m: cp_model.CpModel, budget: float) -> tuple[int, list[int]] | None:
+        if control.stopped:
+            return None
+        solver = _solver(budget, workers, control, no_lp)
+        st = _run(m, solver, control, watch)
+        if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return None
+        return int(solver.objective_value), list(solver.response_proto.solution)
+
+    values = warm_start(cm, deadline, solve)
+    if values is not None:
+        hint(cm.model, values)
 
 
-def _run(cm: CorrectionModel, solver: cp_model.CpSolver, control: StopControl,
+def _run(m: cp_model.CpModel, solver: cp_model.CpSolver, control: StopControl,
          watch: _Watch) -> int:
     control.attach(solver)
     try:
-        return int(solver.solve(cm.model, watch))
+        return int(solver.solve(m, watch))
     finally:
         control.attach(None)
 
 
 def minimise(cm: CorrectionModel, *, balanced: bool, deadline: float, workers: int,
              control: StopControl, report: Report | None = None,
-             label: str = "finding the cheapest correction") -> Found | None:
-    """The cheapest correction the model still allows (None: none, or none in time)."""
+             label: str = "finding the cheapest correction", beside: bool = False) -> Found | None:
+    """The cheapest correction the model still allows (None: none, or none in time).
+
+    ``beside``: another solve (a verification) runs meanwhile. With two workers
+    the search then takes one, as CP-SAT's no_lp strategy (the full search
+    of decision 43's pair; ``linearization_level`` 0), and leaves the other
+    core to it: three threads on two cores slowed all three (seed, DPRK cap
+    3, load about 2, the same pool: the third search 3.3-3.9 s on two
+    workers, 1.9-2.1 on one; the second, from its warm start, 2.5-2.8 and
+    1.4-1.5 s; docs/decisions.md, 52). Alone, a search keeps both workers
+    (the generated roadmaps' searches, mostly not proven in their share of
+    the limit, lean on the neighbourhood searches of the second one).
+    """
+    no_lp = beside and workers == 2
+    if no_lp:
+        workers = 1
     m = cm.model
     proven = True
     worst_cap = None
@@ -113,9 +150,10 @@ def minimise(cm: CorrectionModel, *, balanced: bool, deadline: float, workers: i
         if control.stopped or deadline - time.monotonic() <= 0:
             return None
         m.minimize(cm.worst_bill)
-        _hint_known(cm, by_worst=True)
-        solver = _solver(deadline - time.monotonic(), workers, control)
-        st = _run(cm, solver, control, _Watch(report, label + " (largest bill)", cm))
+        watch = _Watch(report, label + " (largest bill)", cm)
+        _start(cm, deadline, workers, no_lp, control, watch, by_worst=True)
+        solver = _solver(deadline - time.monotonic(), workers, control, no_lp)
+        st = _run(m, solver, control, watch)
         if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
         proven = st == cp_model.OPTIMAL
@@ -127,9 +165,11 @@ def minimise(cm: CorrectionModel, *, balanced: bool, deadline: float, workers: i
     if control.stopped and worst_cap is None:
         return None
     m.minimize(cm.total)
-    _hint_known(cm, None if first is None else first.worst)
-    solver = _solver(max(deadline - time.monotonic(), 0.05), workers, control)
-    st = _run(cm, solver, control, _Watch(report, label, cm))
+    watch = _Watch(report, label, cm)
+    _start(cm, deadline, workers, no_lp, control, watch,
+           None if first is None else first.worst)
+    solver = _solver(max(deadline - time.monotonic(), 0.05), workers, control, no_lp)
+    st = _run(m, solver, control, watch)
     m.clear_assumptions()
     if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return first          # stopped between the stages: the first stage's answer

@@ -147,11 +147,13 @@ def _amounts_back(sc: Scenario, current: list[ChangeSpec], i: int, deadline: flo
 
 
 def verify(sc: Scenario, changes: Sequence[ChangeSpec], deadline: float, workers: int,
-           control: StopControl) -> tuple[str, Result | None]:
+           control: StopControl, no_lp: bool = False) -> tuple[str, Result | None]:
     """(verdict, the corrected scenario's checked result: its metrics are the correction's).
 
     The verdict is ``verified``, ``failed`` (no schedule, or the checker
     objects: never offered) or ``unknown`` (no schedule found in time).
+    ``no_lp``: solved without CP-SAT's linear relaxation (``stages.solve``),
+    still to optimality.
     """
     from optimizer.check import check
     from optimizer.solving.stages import solve
@@ -159,7 +161,7 @@ def verify(sc: Scenario, changes: Sequence[ChangeSpec], deadline: float, workers
     fixed = corrected(sc, changes)
     budget = max(deadline - time.monotonic(), 1.0)
     result = solve(fixed, SolveOptions(time_limit_s=budget, workers=max(1, workers)),
-                   control=control)
+                   control=control, no_lp=no_lp)
     if result.status == "infeasible":
         return "failed", None
     if not result.solved:
