@@ -19,7 +19,8 @@ Two instruments (``--instrument``):
 
 - ``page`` (the default): timestamps taken in the page itself. The clock
   starts at the browser's click (or key) event that triggers the action and
-  stops at the page's last change before it has been still for half a second
+  stops at the page's last change (an element, attribute or text, or a
+  stroke on a chart's canvas) before it has been still for half a second
   with the script run over; only then are the answer's contents checked with
   Playwright (not timed). This is what the planner waits for.
 - ``playwright``: the clock runs in this script from the call that clicks
@@ -116,6 +117,13 @@ PAGE_CLOCK = r"""
   }
   new MutationObserver(() => { c.last = performance.now(); }).observe(
     document.body, {subtree: true, childList: true, attributes: true, characterData: true});
+  // A chart draws on its canvas without changing the page: its drawing counts too.
+  const proto = CanvasRenderingContext2D.prototype;
+  for (const name of ['fillRect', 'fillText', 'fill', 'stroke', 'strokeText', 'drawImage',
+                      'clearRect']) {
+    const draw = proto[name];
+    proto[name] = function (...args) { c.last = performance.now(); return draw.apply(this, args); };
+  }
 }
 """
 # Resolves once the page has not changed for ``quiet`` ms and the script run

@@ -11,6 +11,17 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 import streamlit as st  # noqa: E402
+from streamlit import config as st_config  # noqa: E402
+
+# No ForwardMsg cache (large messages sent once, then by reference): with
+# fragments its browser and server halves can disagree on what the browser
+# still holds (streamlit/streamlit#10012 and the "Cached ForwardMsg MISS"
+# reports after it), and an Apply next to the correction cards' polling
+# fragment failed so, with a connection error, once in 29 applies measured
+# (benchmarks/ui_latency.py). Read per message, so set here for every way the
+# app is started. The cost: a chart's spec (~50 KB on the seed) is sent again
+# by each run that draws it, over the local socket.
+st_config.set_option("global.minCachedMessageSize", 1 << 40)
 
 st.set_page_config(page_title="Roadmap Optimizer", page_icon="🗺️", layout="wide",
                    initial_sidebar_state="expanded")
