@@ -672,6 +672,13 @@ def open_sections(at: AppTest, *keys: str) -> AppTest:
     return at.run()
 
 
+def test_the_app_switches_streamlits_message_cache_off(app: AppTest) -> None:
+    # A reference to a message the browser no longer held broke an Apply (ui/app.py).
+    from streamlit import config
+
+    assert config.get_option("global.minCachedMessageSize") >= 1 << 40
+
+
 def test_roadmap_sections_are_drawn_while_open(app: AppTest) -> None:
     def words() -> list[str]:
         return [m.value for m in app.tabs[0].markdown if " gives: " in m.value]
