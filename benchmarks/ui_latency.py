@@ -107,7 +107,7 @@ def drawn(page: Any, expect: Any) -> None:
 
 
 # The page's own clock: the last click or key event, and the last change of
-# the page (any element, attribute or text).
+# the page (any element, attribute or text, or a stroke on a canvas).
 PAGE_CLOCK = r"""
 () => {
   if (window.__rmClock) return;

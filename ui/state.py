@@ -109,8 +109,8 @@ def opened_once(label: str, key: str) -> tuple[Any, bool]:
     closed, tab shown or not (docs/decisions.md, 50). One never opened costs
     nothing: the Edit tab's three authoring sections were 81 of the ~200
     elements a browser redrew on every click (save, solve, switch), Edit tab
-    open or not. Opening reruns the app (``on_change``); where the browser
-    reports no open state (AppTest) the contents are drawn.
+    open or not. Opening reruns the app (``on_change``); AppTest opens one by
+    setting its key in the session state to True.
     """
     box = st.expander(label, expanded=False, key=key, on_change="rerun")
     if box.open:

@@ -94,8 +94,9 @@ def phases_editor(state: AppState) -> None:
 
 
 def structure_editor(state: AppState) -> None:
-    """Parties and phases, in one collapsed section (its forms drawn even while closed,
-    so that what was typed in them survives closing it: ui.editing.edit_tab)."""
+    """Parties and phases, in one collapsed section (once opened, its forms are drawn
+    even while closed, so that what was typed in them survives closing it:
+    ui.state.opened_once)."""
     box, draw = opened_once("Parties and phases: add or delete", "structure_editor")
     if not draw:
         return
