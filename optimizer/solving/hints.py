@@ -48,6 +48,14 @@ class Plan:
     notes: list[str] = field(default_factory=list)
 
 
+def hint_solution(m: cp_model.CpModel, values: list[int]) -> None:
+    """Replace the hints of ``m`` by a complete solution vector of it (every variable,
+    in order), as a solver's ``response_proto.solution`` gives it."""
+    m.clear_hints()
+    m.proto.solution_hint.vars.extend(range(len(values)))
+    m.proto.solution_hint.values.extend(values)
+
+
 def _offset(which: str, d: int, lag: int | None) -> int:
     if which == "start":
         return 0

@@ -39,7 +39,7 @@ from optimizer.solving.grain import (
     starts_inside_phases,
 )
 from optimizer.solving.handle import Progress, SolutionCallback, StopControl
-from optimizer.solving.hints import Hint, better_hint, first_hint
+from optimizer.solving.hints import Hint, better_hint, first_hint, hint_solution
 from optimizer.solving.readback import empty_result, objective_entries, read_result
 
 # Finds the minimal conflict of an infeasible scenario by an absolute deadline.
@@ -126,13 +126,6 @@ def _run(m: cp_model.CpModel, opts: SolveOptions, control: StopControl, limit: f
     return solver
 
 
-def _hint_values(m: cp_model.CpModel, values: list[int]) -> None:
-    """Hint a complete solution vector of this model (every variable, in order)."""
-    m.clear_hints()
-    m.proto.solution_hint.vars.extend(range(len(values)))
-    m.proto.solution_hint.values.extend(values)
-
-
 def _improve(m: cp_model.CpModel, full: cp_model.CpSolver, opts: SolveOptions,
              control: StopControl, limit: float, callback: SolutionCallback,
              no_lp: bool = False) -> cp_model.CpSolver:
@@ -144,7 +137,7 @@ def _improve(m: cp_model.CpModel, full: cp_model.CpSolver, opts: SolveOptions,
     """
     if limit < MIN_LNS_S:
         return full
-    _hint_values(m, list(full.response_proto.solution))
+    hint_solution(m, list(full.response_proto.solution))
     lns = _run(m, opts, control, limit, callback, lns_only=True, no_lp=no_lp)
     if _status(lns) in (cp_model.OPTIMAL, cp_model.FEASIBLE) and (
             lns.objective_value <= full.objective_value):
@@ -281,7 +274,7 @@ def _solve_direct(scenario: Scenario, opts: SolveOptions, *,
                 values = list(confirmed.response_proto.solution)
             remaining = deadline - time.monotonic()
         if values is not None:
-            _hint_values(m, values)
+            hint_solution(m, values)
         main: cp_model.CpSolver | None = None
         if confirmed is not None and remaining <= 0:
             solver, status = confirmed, cp_model.FEASIBLE

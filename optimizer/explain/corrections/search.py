@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from optimizer.explain.corrections.model import CorrectionModel
-from optimizer.explain.corrections.warm import hint, warm_start
+from optimizer.explain.corrections.warm import warm_start
 from optimizer.solving.handle import StopControl
+from optimizer.solving.hints import hint_solution
 
 Report = Callable[[str], None]
 TWO_WORKERS = ["no_lp", "max_lp"]
@@ -88,7 +89,7 @@ def _hint_known(cm: CorrectionModel, worst_cap: int | None = None,
     best = cm.best_known(worst_cap, by_worst)
     if best is None:
         return False
-    hint(cm.model, best[2])
+    hint_solution(cm.model, best[2])
     return True
 
 
@@ -111,7 +112,7 @@ def _start(cm: CorrectionModel, deadline: float, workers: int, no_lp: bool,
 
     values = warm_start(cm, deadline, solve)
     if values is not None:
-        hint(cm.model, values)
+        hint_solution(cm.model, values)
 
 
 def _run(m: cp_model.CpModel, solver: cp_model.CpSolver, control: StopControl,

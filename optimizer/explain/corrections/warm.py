@@ -32,6 +32,7 @@ from collections.abc import Callable
 from ortools.sat.python import cp_model
 
 from optimizer.explain.corrections.model import CorrectionModel, Position
+from optimizer.solving.hints import hint_solution
 
 Solution = list[int]
 Found = tuple[int, Solution]               # (objective, values of every variable)
@@ -58,13 +59,6 @@ def restricted(cm: CorrectionModel, free: Restriction) -> cp_model.CpModel:
     return m
 
 
-def hint(m: cp_model.CpModel, values: Solution) -> None:
-    """Replace the hints of ``m`` by a complete solution."""
-    m.clear_hints()
-    m.proto.solution_hint.vars.extend(range(len(values)))
-    m.proto.solution_hint.values.extend(values)
-
-
 def warm_start(cm: CorrectionModel, deadline: float,
                solve: Callable[[cp_model.CpModel, float], Found | None]) -> Solution | None:
     """The best solution of the restricted models, each solved by ``solve(model,
@@ -77,7 +71,7 @@ def warm_start(cm: CorrectionModel, deadline: float,
             break
         m = restricted(cm, free)
         if best is not None:
-            hint(m, best[1])
+            hint_solution(m, best[1])
         found = solve(m, budget)
         if found is not None and (best is None or found[0] <= best[0]):
             best = found
