@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 
 from models.result import Change, Correction, Result
 from models.scenario import Scenario
-from optimizer.explain.corrections.model import build_corrections
+from optimizer.explain.corrections.ahead import Lookahead
+from optimizer.explain.corrections.model import CorrectionModel, Values, build_corrections
 from optimizer.explain.corrections.prices import ChangeSpec
 from optimizer.explain.corrections.search import minimise
 from optimizer.explain.corrections.verify import reduce, verify
@@ -129,6 +130,10 @@ class _Check:
             raise self._error
 
 
+def _label(n: int, k: int) -> str:
+    return "finding the cheapest correction" if n == 0 else f"finding correction {n + 1} of {k}"
+
+
 def find_corrections(sc: Scenario, k: int = 3, *, balanced: bool = False,
                      time_limit_s: float = 30.0, workers: int = 2,
                      control: StopControl | None = None,
@@ -174,18 +179,49 @@ def find_corrections(sc: Scenario, k: int = 3, *, balanced: bool = False,
             if on_correction is not None:
                 on_correction(report.corrections[-1], changes, verified)
 
+    ahead: Lookahead | None = None     # the next search, started meanwhile
+    dropped: list[Lookahead] = []
+
+    def drop() -> None:
+        nonlocal ahead
+        if ahead is not None:
+            ahead.drop()
+            dropped.append(ahead)
+            ahead = None
+
     for n in range(k):
         if control.stopped or time.monotonic() >= deadline:
             report.stopped = True
             break
-        label = "finding the cheapest correction" if n == 0 else \
-            f"finding correction {n + 1} of {k}"
+        label = _label(n, k)
         say(label)
         # Each search leaves time to check its answer (reduce, verify).
-        left = deadline - time.monotonic()
-        found = minimise(cm, balanced=balanced, deadline=time.monotonic() + SEARCH_SHARE * left,
-                         workers=workers, control=control, report=say, label=label,
-                         beside=pending is not None)
+        share = time.monotonic() + SEARCH_SHARE * (deadline - time.monotonic())
+        if ahead is not None:
+            cm, found = ahead.adopt(control)
+            ahead = None
+        else:
+            def look(values: list[int], n: int = n, share: float = share,
+                     now: CorrectionModel = cm, before: _Check | None = pending) -> None:
+                # A warm start's solution is mostly the search's answer: the
+                # other core searches for the next one meanwhile (``ahead``),
+                # once the verification it may still run is over.
+                nonlocal ahead
+                hint = now.read(Values(values))
+                if hint and n + 1 < k and workers >= 2:
+                    ahead = Lookahead(now, hint, balanced=balanced, deadline=share,
+                                      workers=workers, label=_label(n + 1, k), report=say,
+                                      ready=None if before is None else
+                                      lambda: not before.running)
+
+            def better(values: list[int]) -> None:
+                # ``ahead`` read late on purpose: the lookahead ``look`` started.
+                if ahead is not None:  # noqa: B023
+                    ahead.watch(values)  # noqa: B023
+
+            found = minimise(cm, balanced=balanced, deadline=share,
+                             workers=workers, control=control, report=say, label=label,
+                             beside=pending is not None, on_hint=look, on_solution=better)
         if found is None:
             report.stopped = report.stopped or control.stopped
             break
@@ -194,20 +230,25 @@ def find_corrections(sc: Scenario, k: int = 3, *, balanced: bool = False,
         changes = cm.read(found.solver)
         if not changes:
             break
+        forbidden = {frozenset(ch.element for ch in changes)}
         cm.forbid({ch.element for ch in changes})
         proven = found.proven
         if check and not control.stopped:
             if not (proven and all(_dearer(ch) for ch in changes)):
-                if pending is not None:     # reduce's solves get the machine to themselves
+                drop()                      # reduce's solves get the machine to themselves
+                if pending is not None:
                     pending.join(control)
                     pending = None
                 say(f"checking correction {n + 1}: irreducible, then verified")
                 changes, decided = reduce(sc, changes, deadline, workers, control,
                                           bisect=not proven)
                 proven = proven and decided
+                forbidden.add(frozenset(ch.element for ch in changes))
                 cm.forbid({ch.element for ch in changes})
             else:
                 say(f"checking correction {n + 1}: verified")
+        if ahead is not None and (ahead.dropped or forbidden != {ahead.key}):
+            drop()                          # the next search excludes another set
         key = frozenset(ch.element for ch in changes)
         if key in seen:
             continue        # a repeat (a reduced answer): never offered twice
@@ -236,8 +277,11 @@ def find_corrections(sc: Scenario, k: int = 3, *, balanced: bool = False,
             offer(changes, proven, verdict, verified)
         if control.stopped:
             break
+    drop()
     if pending is not None:
         pending.join(control)
+    for unused in dropped:
+        unused.join(control)
     order = sorted(range(len(report.corrections)), key=lambda i: (
         (_worst(sc, report.specs[i]) if balanced else 0), report.corrections[i].cost))
     report.corrections = [report.corrections[i] for i in order]

@@ -15,6 +15,7 @@ positions give the next cheapest ones.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,8 +102,8 @@ class CorrectionModel:
     def model(self) -> cp_model.CpModel:
         return self.h.model
 
-    def read(self, solver: cp_model.CpSolver) -> list[ChangeSpec]:
-        """The changes of the solver's current solution."""
+    def read(self, solver: cp_model.CpSolver | Values) -> list[ChangeSpec]:
+        """The changes of the solver's current solution (or of a recorded one)."""
         out: list[ChangeSpec] = []
         for pos in self.positions:
             for part in pos.parts:
@@ -110,6 +111,13 @@ class CorrectionModel:
                 if spec is not None:
                     out.append(spec)
         return out
+
+    def fork(self) -> CorrectionModel:
+        """A copy with a model of its own (the same variables: every handle reads
+        it), for a search that runs beside one on this model."""
+        return dataclasses.replace(
+            self, h=dataclasses.replace(self.h, model=self.model.clone()),
+            pool=list(self.pool), nogoods=[list(ng) for ng in self.nogoods])
 
     def forbid(self, elements: set[Key]) -> None:
         """No later correction changes all of ``elements`` (a no-good on their set)."""
@@ -119,7 +127,23 @@ class CorrectionModel:
             self.nogoods.append([lit.index for lit in lits])
 
 
-def _read_part(solver: cp_model.CpSolver, pos: Position, part: Part) -> ChangeSpec | None:
+class Values:
+    """A recorded solution (the values of every variable, in order), read as a
+    solver's: the changes of a hint, before any search has met it."""
+
+    def __init__(self, values: list[int]) -> None:
+        self._values = values
+
+    def value(self, var: cp_model.IntVar) -> int:
+        return self._values[var.index]
+
+    def boolean_value(self, lit: Any) -> bool:
+        i = lit.index
+        return self._values[i] == 1 if i >= 0 else self._values[-i - 1] == 0
+
+
+def _read_part(solver: cp_model.CpSolver | Values, pos: Position,
+               part: Part) -> ChangeSpec | None:
     def spec(to: Any, direction: int = part.direction) -> ChangeSpec:
         return ChangeSpec(pos.element, part.path, part.kind, part.current, to,  # type: ignore[arg-type]
                           pos.party, part.price, direction, part.extra)

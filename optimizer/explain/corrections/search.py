@@ -32,15 +32,20 @@ class Found:
 
 class _Watch(cp_model.CpSolverSolutionCallback):
     def __init__(self, report: Report | None, label: str,
-                 cm: CorrectionModel | None = None) -> None:
+                 cm: CorrectionModel | None = None,
+                 on_solution: Callable[[list[int]], None] | None = None) -> None:
         super().__init__()
         self._report, self._label, self._cm = report, label, cm
+        self._on_solution = on_solution
 
     def on_solution_callback(self) -> None:
-        if self._cm is not None:
-            self._cm.pool.append((int(self.value(self._cm.total)),
-                                  int(self.value(self._cm.worst_bill)),
-                                  list(self.response_proto.solution)))
+        if self._cm is not None or self._on_solution is not None:
+            values = list(self.response_proto.solution)
+            if self._cm is not None:
+                self._cm.pool.append((int(self.value(self._cm.total)),
+                                      int(self.value(self._cm.worst_bill)), values))
+            if self._on_solution is not None:
+                self._on_solution(values)
         if self._report is not None:
             self._report(f"{self._label}: best cost {int(self.objective_value)}, "
                          f"bound {int(self.best_objective_bound)}")
@@ -80,9 +85,11 @@ def _hint_known(cm: CorrectionModel, worst_cap: int | None = None,
 
     A later search's model is the earlier one plus no-goods, so such a solution
     is complete and feasible: CP-SAT starts from its cost instead of
-    rediscovering it. On the seed with the DPRK cap at 3, the second search
-    had met the third's optimum (104) on its way to 94; hinted, the third
-    search took 1.7 s instead of 3.6-4.0 (CPU 3.3 s instead of about 7).
+    rediscovering it. On the seed with the DPRK cap at 3, before ``warm``,
+    the second search met the third's optimum (104) on its way to 94; hinted,
+    the third search took 1.7 s instead of 3.6-4.0 (CPU 3.3 s instead of
+    about 7). From ``warm``'s start the second meets 94 at once, and the
+    third starts from 111 (2.8 s on two workers, 3.2 s on one).
     False when nothing recorded is allowed: the first search keeps the greedy
     schedule of ``build_corrections``, a later one takes ``warm``'s start.
     """
@@ -95,11 +102,13 @@ def _hint_known(cm: CorrectionModel, worst_cap: int | None = None,
 
 def _start(cm: CorrectionModel, deadline: float, workers: int, no_lp: bool,
            control: StopControl, watch: _Watch, worst_cap: int | None = None,
-           by_worst: bool = False) -> None:
+           by_worst: bool = False) -> list[int] | None:
     """Hint the search: from the pool, else (a later search: the pool holds only
-    solutions the no-goods now exclude) from the restricted solves of ``warm``."""
+    solutions the no-goods now exclude) from the restricted solves of ``warm``.
+    The warm start's solution, when it is the hint (None: a recorded one, or
+    the greedy schedule of ``build_corrections``)."""
     if _hint_known(cm, worst_cap, by_worst) or not cm.pool:
-        return
+        return None
 
     def solve(m: cp_model.CpModel, budget: float) -> tuple[int, list[int]] | None:
         if control.stopped:
@@ -113,6 +122,7 @@ def _start(cm: CorrectionModel, deadline: float, workers: int, no_lp: bool,
     values = warm_start(cm, deadline, solve)
     if values is not None:
         hint_solution(cm.model, values)
+    return values
 
 
 def _run(m: cp_model.CpModel, solver: cp_model.CpSolver, control: StopControl,
@@ -126,7 +136,9 @@ def _run(m: cp_model.CpModel, solver: cp_model.CpSolver, control: StopControl,
 
 def minimise(cm: CorrectionModel, *, balanced: bool, deadline: float, workers: int,
              control: StopControl, report: Report | None = None,
-             label: str = "finding the cheapest correction", beside: bool = False) -> Found | None:
+             label: str = "finding the cheapest correction", beside: bool = False,
+             on_hint: Callable[[list[int]], None] | None = None,
+             on_solution: Callable[[list[int]], None] | None = None) -> Found | None:
     """The cheapest correction the model still allows (None: none, or none in time).
 
     ``beside``: another solve (a verification) runs meanwhile. With two workers
@@ -138,6 +150,16 @@ def minimise(cm: CorrectionModel, *, balanced: bool, deadline: float, workers: i
     1.4-1.5 s; docs/decisions.md, 52). Alone, a search keeps both workers
     (the generated roadmaps' searches, mostly not proven in their share of
     the limit, lean on the neighbourhood searches of the second one).
+
+    ``on_hint``: told the warm start's solution when the last stage starts from
+    it, before its search, so that the caller can search on from it
+    meanwhile: the optimum of a restricted model is often the answer, and
+    the search then spends its time proving it (seed, DPRK cap 3: 94, the
+    second search's answer). A solution recorded by an earlier search is
+    not told: it is one that search passed on its way to a cheaper one
+    (generated n=50: 940, against the answer 33; seed: 111 against 104).
+    ``on_solution``: told each solution the last stage meets (its warm start's
+    too), as values of every variable.
     """
     no_lp = beside and workers == 2
     if no_lp:
@@ -166,9 +188,11 @@ def minimise(cm: CorrectionModel, *, balanced: bool, deadline: float, workers: i
     if control.stopped and worst_cap is None:
         return None
     m.minimize(cm.total)
-    watch = _Watch(report, label, cm)
-    _start(cm, deadline, workers, no_lp, control, watch,
-           None if first is None else first.worst)
+    watch = _Watch(report, label, cm, on_solution)
+    hinted = _start(cm, deadline, workers, no_lp, control, watch,
+                    None if first is None else first.worst)
+    if hinted is not None and on_hint is not None and not control.stopped:
+        on_hint(hinted)
     solver = _solver(max(deadline - time.monotonic(), 0.05), workers, control, no_lp)
     st = _run(m, solver, control, watch)
     m.clear_assumptions()

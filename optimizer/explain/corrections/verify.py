@@ -30,6 +30,9 @@ from optimizer.model.build import BuildTimeout, build
 from optimizer.solving.handle import StopControl
 
 FEASIBLE, INFEASIBLE, UNKNOWN = "feasible", "infeasible", "unknown"
+# Less time than this left: a verifying solve would only overrun the limit
+# (each of its stages takes at least stages.MIN_STAGE_S).
+MIN_VERIFY_S = 0.2
 
 
 def _data(sc: Scenario, changes: Sequence[ChangeSpec]) -> dict[str, Any]:
@@ -159,7 +162,11 @@ def verify(sc: Scenario, changes: Sequence[ChangeSpec], deadline: float, workers
     from optimizer.solving.stages import solve
 
     fixed = corrected(sc, changes)
-    budget = max(deadline - time.monotonic(), 1.0)
+    # Within the caller's time limit, never past it (a correction found at
+    # the end is offered unverified, and says so).
+    budget = deadline - time.monotonic()
+    if budget < MIN_VERIFY_S or control.stopped:
+        return "unknown", None
     result = solve(fixed, SolveOptions(time_limit_s=budget, workers=max(1, workers)),
                    control=control, no_lp=no_lp)
     if result.status == "infeasible":

@@ -307,3 +307,26 @@ def test_a_recorded_solution_is_offered_again_only_while_the_no_goods_allow_it()
                                      and (forbidden is cap or not changes(v, drop.changed)))
                    for _, _, v in cm.pool)
     assert any(changes(v, cap.changed) for _, _, v in cm.pool)    # the optimum itself
+
+
+def test_a_verification_starts_only_with_time_left_and_reads_a_recorded_solution() -> None:
+    """Decision 61: no verifying solve past the caller's deadline. ``Values`` reads
+    a recorded solution as the solver's own answer reads."""
+    import time
+
+    from optimizer.explain.corrections.model import Values, build_corrections
+    from optimizer.explain.corrections.search import minimise
+    from optimizer.explain.corrections.verify import verify
+    from optimizer.solving.handle import StopControl
+
+    sc = scenario_from(CAP)
+    cm = build_corrections(sc)
+    found = minimise(cm, balanced=False, deadline=time.monotonic() + 20, workers=1,
+                     control=StopControl())
+    assert found is not None
+    fix = cm.read(found.solver)
+    assert cm.read(Values(list(found.solver.response_proto.solution))) == fix
+    assert verify(sc, fix, time.monotonic() + 0.05, 1, StopControl()) == ("unknown", None)
+    verdict, result = verify(sc, fix, time.monotonic() + 10, 1, StopControl())
+    assert verdict == "verified" and result is not None and result.metrics is not None
+    assert result.metrics.peak_exposure == 5
