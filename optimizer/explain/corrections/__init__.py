@@ -6,8 +6,10 @@
 else by undoing on the scenario) and verifies it on the corrected scenario
 (``verify``; in a thread of its own while the next search runs), then
 excludes the set of positions it changed and searches again, up to K
-answers. A stop (the
-``StopControl``) ends it at once with what was found, marked unproven.
+answers; a search that starts from its warm start has the next one run
+beside it meanwhile (``ahead``), adopted when its answer is that start.
+A stop (the ``StopControl``) ends it at once with what was found, marked
+unproven.
 ``on_correction`` hears of each correction as soon as it is checked, so that
 the app can show the first one while the others are still searched for.
 """
@@ -34,6 +36,10 @@ __all__ = ["CorrectionsReport", "bills", "find_corrections"]
 # The share of the time left that one search may use: the rest is kept for
 # making its answer irreducible and verifying it, and for the next searches.
 SEARCH_SHARE = 0.6
+# Every solve aims this far before the caller's limit, so that the time
+# CP-SAT takes to stop a large model still lands inside it (generated
+# roadmaps, 10 s limit: K = 3 ended 0.02-0.08 s after it; docs/decisions.md, 61).
+FINISH_MARGIN_S = 0.1
 
 
 @dataclass
@@ -147,7 +153,7 @@ def find_corrections(sc: Scenario, k: int = 3, *, balanced: bool = False,
     "time to the first correction" also reports them separately).
     """
     t0 = time.monotonic()
-    deadline = t0 + time_limit_s
+    deadline = t0 + max(time_limit_s - FINISH_MARGIN_S, 0.5 * time_limit_s)
     control = control or StopControl()
     say = on_progress or (lambda _msg: None)
     report = CorrectionsReport()
@@ -221,7 +227,8 @@ def find_corrections(sc: Scenario, k: int = 3, *, balanced: bool = False,
 
             found = minimise(cm, balanced=balanced, deadline=share,
                              workers=workers, control=control, report=say, label=label,
-                             beside=pending is not None, on_hint=look, on_solution=better)
+                             beside=pending is not None, on_hint=look, on_solution=better,
+                             shared=lambda: ahead is not None)  # noqa: B023 (read late)
         if found is None:
             report.stopped = report.stopped or control.stopped
             break

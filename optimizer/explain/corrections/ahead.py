@@ -8,8 +8,8 @@ as if that hint were the answer: on a fork of the model (``CorrectionModel.fork`
 with the hint's no-good, on one worker. When the current search ends with
 exactly those no-goods, the next search is already under way, or over, and is
 adopted; otherwise it is dropped (stopped, its answer never read). On the seed
-with the DPRK cap at 3 this took the third correction from 5.0-6.0 s to
-4.2-4.3 s (docs/decisions.md, 60).
+with the DPRK cap at 3 this took the third correction from 5.4-6.7 s to
+3.7-4.7 s (docs/decisions.md, 60).
 
 Its stop control is its own, stopped with the caller's (``adopt`` passes a
 stop on), so that a stop still ends everything at once. Until adopted, its

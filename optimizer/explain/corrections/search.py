@@ -138,7 +138,8 @@ def minimise(cm: CorrectionModel, *, balanced: bool, deadline: float, workers: i
              control: StopControl, report: Report | None = None,
              label: str = "finding the cheapest correction", beside: bool = False,
              on_hint: Callable[[list[int]], None] | None = None,
-             on_solution: Callable[[list[int]], None] | None = None) -> Found | None:
+             on_solution: Callable[[list[int]], None] | None = None,
+             shared: Callable[[], bool] | None = None) -> Found | None:
     """The cheapest correction the model still allows (None: none, or none in time).
 
     ``beside``: another solve (a verification) runs meanwhile. With two workers
@@ -160,7 +161,15 @@ def minimise(cm: CorrectionModel, *, balanced: bool, deadline: float, workers: i
     (generated n=50: 940, against the answer 33; seed: 111 against 104).
     ``on_solution``: told each solution the last stage meets (its warm start's
     too), as values of every variable.
+    ``shared``: asked, once the last stage's hint is set (after ``on_hint``),
+    whether its search shares the machine (None: as ``beside``); on two
+    workers it then takes one, else both. ``find_corrections`` shares it only
+    with a lookahead: a verification beside it mostly ends within a second,
+    and from a poor recorded hint one worker is slow (generated n=50: from
+    940, search 2 took 4.5-5.5 s on one worker beside a 0.2 s verification,
+    1.0-1.8 s on two; docs/decisions.md, 62).
     """
+    requested = workers
     no_lp = beside and workers == 2
     if no_lp:
         workers = 1
@@ -193,6 +202,9 @@ def minimise(cm: CorrectionModel, *, balanced: bool, deadline: float, workers: i
                     None if first is None else first.worst)
     if hinted is not None and on_hint is not None and not control.stopped:
         on_hint(hinted)
+    if shared is not None and requested == 2:
+        no_lp = shared()
+        workers = 1 if no_lp else requested
     solver = _solver(max(deadline - time.monotonic(), 0.05), workers, control, no_lp)
     st = _run(m, solver, control, watch)
     m.clear_assumptions()

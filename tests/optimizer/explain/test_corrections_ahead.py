@@ -142,3 +142,30 @@ def test_a_solution_on_another_set_stops_the_lookahead() -> None:
     ahead.watch(other)
     assert ahead.dropped
     ahead.join(StopControl())
+
+
+def test_a_search_shares_the_machine_only_when_told_so(monkeypatch: Any) -> None:
+    """Decision 62: the last stage's search takes one worker of two only while
+    ``shared`` says another search runs beside it; the warm start keeps ``beside``."""
+    import optimizer.explain.corrections.search as search
+
+    made: list[tuple[int, bool]] = []
+    real = search._solver
+
+    def recording(budget: float, workers: int, control: StopControl,
+                  no_lp: bool = False) -> Any:
+        made.append((workers, no_lp))
+        return real(budget, workers, control, no_lp)
+
+    monkeypatch.setattr(search, "_solver", recording)
+    for together, expected in ((False, (2, False)), (True, (1, True))):
+        cm = build_corrections(scenario_from(CAP))
+        assert minimise(cm, balanced=False, deadline=time.monotonic() + 20, workers=2,
+                        control=StopControl()) is not None
+        cm.forbid({("rule", "cap")})
+        made.clear()
+        found = minimise(cm, balanced=False, deadline=time.monotonic() + 20, workers=2,
+                         control=StopControl(), beside=True, shared=lambda t=together: t)
+        assert found is not None and found.cost == 15
+        assert made[-1] == expected
+        assert all(m == (1, True) for m in made[:-1])     # the warm start's solves
