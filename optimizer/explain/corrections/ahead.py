@@ -86,7 +86,7 @@ class Lookahead:
             last = self._last
         if last is not None:
             self._report(last)
-        self._wait(control)
+        self.join(control)
         if self._error is not None:
             raise self._error
         return self.cm, self._found
@@ -106,9 +106,7 @@ class Lookahead:
             self.drop()
 
     def join(self, control: StopControl) -> None:
-        self._wait(control)
-
-    def _wait(self, control: StopControl) -> None:
+        """Wait for the search to end, passing a stop of ``control`` on."""
         while self._thread.is_alive():
             if control.stopped:
                 self.control.stop()

@@ -84,9 +84,7 @@ class CorrectionModel:
 
     def allowed(self, values: list[int]) -> bool:
         """Does a recorded solution satisfy every no-good added since?"""
-        def true(ref: int) -> bool:
-            return values[ref] == 1 if ref >= 0 else values[-ref - 1] == 0
-        return not any(all(true(r) for r in ng) for ng in self.nogoods)
+        return not any(all(_true(values, r) for r in ng) for ng in self.nogoods)
 
     def best_known(self, worst_cap: int | None = None,
                    by_worst: bool = False) -> tuple[int, int, list[int]] | None:
@@ -138,8 +136,12 @@ class Values:
         return self._values[var.index]
 
     def boolean_value(self, lit: Any) -> bool:
-        i = lit.index
-        return self._values[i] == 1 if i >= 0 else self._values[-i - 1] == 0
+        return _true(self._values, lit.index)
+
+
+def _true(values: list[int], ref: int) -> bool:
+    """A literal's value in a solution vector (a negated literal's ref is -index - 1)."""
+    return values[ref] == 1 if ref >= 0 else values[-ref - 1] == 0
 
 
 def _read_part(solver: cp_model.CpSolver | Values, pos: Position,
