@@ -237,8 +237,9 @@ def find_corrections(sc: Scenario, k: int = 3, *, balanced: bool = False,
         changes = cm.read(found.solver)
         if not changes:
             break
-        forbidden = {frozenset(ch.element for ch in changes)}
-        cm.forbid({ch.element for ch in changes})
+        key = frozenset(ch.element for ch in changes)
+        forbidden = {key}                   # every set excluded for this answer
+        cm.forbid(set(key))
         proven = found.proven
         if check and not control.stopped:
             if not (proven and all(_dearer(ch) for ch in changes)):
@@ -250,13 +251,13 @@ def find_corrections(sc: Scenario, k: int = 3, *, balanced: bool = False,
                 changes, decided = reduce(sc, changes, deadline, workers, control,
                                           bisect=not proven)
                 proven = proven and decided
-                forbidden.add(frozenset(ch.element for ch in changes))
-                cm.forbid({ch.element for ch in changes})
+                key = frozenset(ch.element for ch in changes)
+                forbidden.add(key)
+                cm.forbid(set(key))
             else:
                 say(f"checking correction {n + 1}: verified")
         if ahead is not None and (ahead.dropped or forbidden != {ahead.key}):
             drop()                          # the next search excludes another set
-        key = frozenset(ch.element for ch in changes)
         if key in seen:
             continue        # a repeat (a reduced answer): never offered twice
         seen.add(key)
